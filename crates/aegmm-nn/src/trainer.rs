@@ -1,0 +1,271 @@
+//! The minibatch training loop.
+
+use std::time::Instant;
+
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use tch::nn::{self, OptimizerConfig};
+use tch::{Kind, Tensor};
+
+use crate::loss::{aegmm_loss, LossWeights};
+use crate::network::AegmmNetwork;
+use crate::{NnError, Result};
+
+/// Which optimizer updates the weights.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub enum OptimizerKind {
+    /// Adam with the usual betas (0.9, 0.999).
+    Adam,
+    /// Adam with decoupled weight decay.
+    AdamW {
+        /// Decoupled weight decay.
+        weight_decay: f64,
+    },
+    /// Stochastic gradient descent.
+    Sgd {
+        /// Momentum (0 for plain SGD).
+        momentum: f64,
+    },
+}
+
+/// Settings of one training run.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct TrainConfig {
+    /// Passes over the whole training set (default 50).
+    pub epochs: usize,
+    /// Rows per optimizer step (default 1024); the last batch of an epoch may be smaller.
+    pub batch_size: usize,
+    /// Learning rate (default 1e-4).
+    pub learning_rate: f64,
+    /// Optimizer (default Adam).
+    pub optimizer: OptimizerKind,
+    /// Weights of the loss terms (default 0.1 and 0.005).
+    pub weights: LossWeights,
+    /// Covariance jitter of the batch mixtures (default 1e-6).
+    pub eps: f64,
+    /// Seed of the per-epoch reshuffle (default 0).
+    pub seed: u64,
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        Self {
+            epochs: 50,
+            batch_size: 1024,
+            learning_rate: 1e-4,
+            optimizer: OptimizerKind::Adam,
+            weights: LossWeights::default(),
+            eps: 1e-6,
+            seed: 0,
+        }
+    }
+}
+
+impl TrainConfig {
+    /// Checks every setting, naming the first one out of range.
+    pub fn validate(&self) -> Result<()> {
+        let bad = |msg: String| Err(NnError::Config(msg));
+        if self.epochs == 0 {
+            return bad("epochs must be at least 1".into());
+        }
+        if self.batch_size == 0 {
+            return bad("batch_size must be at least 1".into());
+        }
+        if !(self.learning_rate.is_finite() && self.learning_rate > 0.0) {
+            return bad(format!("learning_rate must be finite and > 0, got {}", self.learning_rate));
+        }
+        for (name, w) in [("w_energy", self.weights.w_energy), ("w_cov_diag", self.weights.w_cov_diag)]
+        {
+            if !(w.is_finite() && w >= 0.0) {
+                return bad(format!("{name} must be finite and >= 0, got {w}"));
+            }
+        }
+        if !(self.eps.is_finite() && self.eps >= 0.0) {
+            return bad(format!("eps must be finite and >= 0, got {}", self.eps));
+        }
+        Ok(())
+    }
+}
+
+/// Mean loss terms and speed of one epoch.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct EpochStats {
+    /// 1-based epoch number.
+    pub epoch: usize,
+    /// Mean total loss over the epoch's batches (weighted by rows).
+    pub loss: f64,
+    /// Mean reconstruction term.
+    pub recon: f64,
+    /// Mean energy term (unweighted).
+    pub energy: f64,
+    /// Mean covariance penalty (unweighted).
+    pub cov_diag: f64,
+    /// Wall-clock seconds of the epoch.
+    pub seconds: f64,
+    /// Training rows per second.
+    pub rows_per_sec: f64,
+}
+
+/// Per-epoch record of a training run.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct History {
+    /// One entry per epoch, in order.
+    pub epochs: Vec<EpochStats>,
+}
+
+/// Runs [`TrainConfig`] on a network.
+#[derive(Debug, Clone)]
+pub struct Trainer {
+    config: TrainConfig,
+}
+
+#[derive(Default)]
+struct Sums {
+    rows: f64,
+    loss: f64,
+    recon: f64,
+    energy: f64,
+    cov_diag: f64,
+}
+
+impl Trainer {
+    /// A trainer for a validated configuration.
+    pub fn new(config: TrainConfig) -> Result<Self> {
+        config.validate()?;
+        Ok(Self { config })
+    }
+
+    /// Trains `net`, whose weights live in `vs`, on `x` (first axis rows, any device), calling
+    /// `on_epoch` after each epoch. Each epoch visits every row once in a fresh seeded order.
+    pub fn train(
+        &self,
+        net: &AegmmNetwork,
+        vs: &nn::VarStore,
+        x: &Tensor,
+        on_epoch: &mut dyn FnMut(&EpochStats),
+    ) -> Result<History> {
+        let cfg = &self.config;
+        let n = x.size()[0] as usize;
+        if n == 0 {
+            return Err(NnError::Config("the training data has no rows".into()));
+        }
+        let mut opt = self.optimizer(vs)?;
+        let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed);
+        let mut order: Vec<i64> = (0..n as i64).collect();
+        let mut history = History::default();
+
+        for epoch in 1..=cfg.epochs {
+            let start = Instant::now();
+            order.shuffle(&mut rng);
+            let sums = self.run_epoch(net, vs, &mut opt, x, &order, epoch)?;
+            let seconds = start.elapsed().as_secs_f64();
+            let stats = EpochStats {
+                epoch,
+                loss: sums.loss / sums.rows,
+                recon: sums.recon / sums.rows,
+                energy: sums.energy / sums.rows,
+                cov_diag: sums.cov_diag / sums.rows,
+                seconds,
+                rows_per_sec: n as f64 / seconds,
+            };
+            on_epoch(&stats);
+            history.epochs.push(stats);
+        }
+        Ok(history)
+    }
+
+    fn run_epoch(
+        &self,
+        net: &AegmmNetwork,
+        vs: &nn::VarStore,
+        opt: &mut nn::Optimizer,
+        x: &Tensor,
+        order: &[i64],
+        epoch: usize,
+    ) -> Result<Sums> {
+        let device = vs.device();
+        let mut sums = Sums::default();
+        for (b, idx) in order.chunks(self.config.batch_size).enumerate() {
+            let idx = Tensor::from_slice(idx).to_device(x.device());
+            let batch = x.index_select(0, &idx).to_device(device);
+            let fwd = net.forward_t(&batch, true);
+            let terms = aegmm_loss(&batch, &fwd, self.config.weights, self.config.eps)?;
+
+            let values = Tensor::stack(&[&terms.total, &terms.recon, &terms.energy, &terms.cov_diag], 0);
+            let v = Vec::<f64>::try_from(values.to_kind(Kind::Double).to_device(tch::Device::Cpu))?;
+            check_finite_terms(&v, epoch, b + 1)?;
+
+            opt.zero_grad();
+            terms.total.backward();
+            if !gradients_finite(vs)? {
+                opt.zero_grad();
+                return Err(NnError::NonFiniteLoss {
+                    epoch,
+                    batch: b + 1,
+                    term: "gradient",
+                    value: f64::NAN,
+                    recon: v[1],
+                    energy: v[2],
+                    cov_diag: v[3],
+                });
+            }
+            opt.step();
+
+            let rows = idx.size()[0] as f64;
+            sums.rows += rows;
+            sums.loss += v[0] * rows;
+            sums.recon += v[1] * rows;
+            sums.energy += v[2] * rows;
+            sums.cov_diag += v[3] * rows;
+        }
+        Ok(sums)
+    }
+
+    fn optimizer(&self, vs: &nn::VarStore) -> Result<nn::Optimizer> {
+        let lr = self.config.learning_rate;
+        let opt = match self.config.optimizer {
+            OptimizerKind::Adam => nn::Adam::default().build(vs, lr)?,
+            OptimizerKind::AdamW { weight_decay } => {
+                nn::AdamW { wd: weight_decay, ..Default::default() }.build(vs, lr)?
+            }
+            OptimizerKind::Sgd { momentum } => {
+                nn::Sgd { momentum, ..Default::default() }.build(vs, lr)?
+            }
+        };
+        Ok(opt)
+    }
+}
+
+fn check_finite_terms(v: &[f64], epoch: usize, batch: usize) -> Result<()> {
+    let names = ["recon", "energy", "cov_diag"];
+    if v.iter().all(|t| t.is_finite()) {
+        return Ok(());
+    }
+    let (i, value) = v[1..]
+        .iter()
+        .enumerate()
+        .find(|(_, t)| !t.is_finite())
+        .map(|(i, t)| (i, *t))
+        .unwrap_or((0, v[0]));
+    Err(NnError::NonFiniteLoss {
+        epoch,
+        batch,
+        term: names[i],
+        value,
+        recon: v[1],
+        energy: v[2],
+        cov_diag: v[3],
+    })
+}
+
+fn gradients_finite(vs: &nn::VarStore) -> Result<bool> {
+    let total = vs
+        .trainable_variables()
+        .iter()
+        .map(|t| t.grad())
+        .filter(|g| g.defined())
+        .map(|g| g.abs().sum(Kind::Double))
+        .fold(Tensor::from(0f64), |acc, s| acc + s.to_device(tch::Device::Cpu));
+    Ok(f64::try_from(total)?.is_finite())
+}
