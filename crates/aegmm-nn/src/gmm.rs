@@ -8,6 +8,10 @@ use crate::{NnError, Result};
 pub const MAX_JITTER_TRIES: usize = 8;
 
 /// A Gaussian mixture held as tensors, estimated from `(z, gamma)` with gradients intact.
+///
+/// Whatever the networks compute in, the mixture is computed in `f64`: covariances of tight
+/// clusters are too ill-conditioned for an `f32` Cholesky factor and log-determinant. The
+/// tensors here are `f64`; [`Self::energy`] returns `f64` energies.
 #[derive(Debug)]
 pub struct TchGmm {
     /// Mixture weights, `K`.
@@ -30,17 +34,25 @@ impl TchGmm {
     /// Factors `cov_k + eps I`; when a component is not positive definite, retries with ten
     /// times the jitter, at most [`MAX_JITTER_TRIES`] times, then errors naming the component.
     pub fn estimate(z: &Tensor, gamma: &Tensor, eps: f64) -> Result<Self> {
+        let z = z.to_kind(Kind::Double);
+        let gamma = gamma.to_kind(Kind::Double);
         let n = z.size()[0] as f64;
-        let d = z.size()[1];
         let weight = gamma.sum_dim_intlist(0, false, None);
         let phi = &weight / n;
-        let mu = gamma.transpose(0, 1).matmul(z) / weight.unsqueeze(1);
+        let mu = gamma.transpose(0, 1).matmul(&z) / weight.unsqueeze(1);
         let centred = z.unsqueeze(1) - mu.unsqueeze(0);
         let weighted = &centred * gamma.unsqueeze(2);
         let cov = Tensor::einsum("nkd,nke->kde", &[&weighted, &centred], None::<i64>)
             / weight.unsqueeze(1).unsqueeze(2);
+        Self::from_params(phi, mu, cov, eps)
+    }
 
-        let eye = Tensor::eye(d, (z.kind(), z.device()));
+    /// The mixture with weights `phi` (`K`), means `mu` (`K x D`) and raw covariances `cov`
+    /// (`K x D x D`), factoring each `cov_k + eps I` with the same retries as [`Self::estimate`].
+    pub fn from_params(phi: Tensor, mu: Tensor, cov: Tensor, eps: f64) -> Result<Self> {
+        let (phi, mu, cov) = (phi.to_kind(Kind::Double), mu.to_kind(Kind::Double), cov.to_kind(Kind::Double));
+        let d = mu.size()[1];
+        let eye = Tensor::eye(d, (cov.kind(), cov.device()));
         let mut jitter = eps;
         let mut attempt = 0;
         loop {
@@ -64,6 +76,7 @@ impl TchGmm {
 
     /// Sample energy of each row of `z` (`N x D`), `N`; max-shifted log-sum-exp.
     pub fn energy(&self, z: &Tensor) -> Tensor {
+        let z = z.to_kind(Kind::Double);
         let d = z.size()[1] as f64;
         let centred = (z.unsqueeze(0) - self.mu.unsqueeze(1)).transpose(1, 2);
         let v = self.chol.linalg_solve_triangular(&centred, false, true, false);

@@ -1,6 +1,6 @@
 //! The AEGMM training objective.
 
-use tch::Tensor;
+use tch::{Kind, Tensor};
 
 use crate::gmm::TchGmm;
 use crate::network::Forward;
@@ -40,8 +40,8 @@ pub struct LossTerms {
 pub fn aegmm_loss(x: &Tensor, fwd: &Forward, weights: LossWeights, eps: f64) -> Result<LossTerms> {
     let recon = (x - &fwd.x_hat).square().mean(fwd.x_hat.kind());
     let gmm = TchGmm::estimate(&fwd.z, &fwd.gamma, eps)?;
-    let energy = gmm.energy(&fwd.z).mean(fwd.z.kind());
-    let cov_diag = gmm.cov_diag_penalty();
+    let energy = gmm.energy(&fwd.z).mean(Kind::Double).to_kind(fwd.z.kind());
+    let cov_diag = gmm.cov_diag_penalty().to_kind(fwd.z.kind());
     let total = &recon + &energy * weights.w_energy + &cov_diag * weights.w_cov_diag;
     Ok(LossTerms { total, recon, energy, cov_diag })
 }

@@ -1,0 +1,96 @@
+//! Reading the raw KDD Cup 99 data (`kddcup.data_10_percent.gz` and `kddcup.names`).
+
+use std::fs::File;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+
+use flate2::read::GzDecoder;
+use ndarray::Array2;
+
+use crate::{BenchError, Result};
+
+/// The 18 continuous columns alibi-detect's KDD example keeps.
+pub const ALIBI_COLUMNS: [&str; 18] = [
+    "srv_count",
+    "serror_rate",
+    "srv_serror_rate",
+    "rerror_rate",
+    "srv_rerror_rate",
+    "same_srv_rate",
+    "diff_srv_rate",
+    "srv_diff_host_rate",
+    "dst_host_count",
+    "dst_host_srv_count",
+    "dst_host_same_srv_rate",
+    "dst_host_diff_srv_rate",
+    "dst_host_same_src_port_rate",
+    "dst_host_srv_diff_host_rate",
+    "dst_host_serror_rate",
+    "dst_host_srv_serror_rate",
+    "dst_host_rerror_rate",
+    "dst_host_srv_rerror_rate",
+];
+
+/// Selected numeric columns of the KDD rows plus their labels.
+#[derive(Debug, Clone)]
+pub struct KddTable {
+    /// `N x C` feature values, in the order of the requested column names.
+    pub x: Array2<f64>,
+    /// The raw label of each row without its trailing dot, e.g. `normal` or `smurf`.
+    pub labels: Vec<String>,
+}
+
+impl KddTable {
+    /// 1 for every attack row, 0 for `normal` (alibi-detect's convention).
+    pub fn attack_targets(&self) -> Vec<u8> {
+        self.labels.iter().map(|l| u8::from(l != "normal")).collect()
+    }
+}
+
+/// The 41 feature names of `kddcup.names`, in column order.
+pub fn feature_names(names_file: &Path) -> Result<Vec<String>> {
+    let text = std::fs::read_to_string(names_file)
+        .map_err(|source| BenchError::Io { path: names_file.into(), source })?;
+    Ok(text
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split_once(':').map(|(name, _)| name.trim().to_string()))
+        .collect())
+}
+
+/// Reads `columns` (by name, numeric ones) and the labels of every row of the gzipped CSV
+/// `data_file`, using the column order of `names_file`.
+pub fn read_columns(data_file: &Path, names_file: &Path, columns: &[&str]) -> Result<KddTable> {
+    let names = feature_names(names_file)?;
+    let index: Vec<usize> = columns
+        .iter()
+        .map(|c| {
+            names.iter().position(|n| n == c).ok_or_else(|| {
+                BenchError::Other(format!("column {c} is not in {}", names_file.display()))
+            })
+        })
+        .collect::<Result<_>>()?;
+
+    let file = File::open(data_file).map_err(|source| BenchError::Io { path: data_file.into(), source })?;
+    let reader = BufReader::new(GzDecoder::new(file));
+    let mut values = Vec::new();
+    let mut labels = Vec::new();
+    for (i, line) in reader.lines().enumerate() {
+        let line = line.map_err(|source| BenchError::Io { path: data_file.into(), source })?;
+        let fields: Vec<&str> = line.split(',').collect();
+        let bad = |msg: String| BenchError::Format { path: data_file.into(), line: i + 1, msg };
+        if fields.len() != names.len() + 1 {
+            return Err(bad(format!("{} fields, expected {}", fields.len(), names.len() + 1)));
+        }
+        for &j in &index {
+            let v: f64 = fields[j]
+                .parse()
+                .map_err(|_| bad(format!("column {} is not a number: {:?}", names[j], fields[j])))?;
+            values.push(v);
+        }
+        labels.push(fields[names.len()].trim_end_matches('.').to_string());
+    }
+    let x = Array2::from_shape_vec((labels.len(), columns.len()), values)
+        .map_err(|e| BenchError::Other(e.to_string()))?;
+    Ok(KddTable { x, labels })
+}
