@@ -8,7 +8,9 @@ const TOL: f64 = 1e-4;
 
 fn tensor(values: Vec<f64>, shape: &[usize]) -> Tensor {
     let dims: Vec<i64> = shape.iter().map(|&s| s as i64).collect();
-    Tensor::from_slice(&values).to_kind(Kind::Float).reshape(dims)
+    Tensor::from_slice(&values)
+        .to_kind(Kind::Float)
+        .reshape(dims)
 }
 
 fn field(case: &serde_json::Value, key: &str) -> Tensor {
@@ -25,13 +27,48 @@ fn tch_mixture_estimate_and_energy_match_every_gmm_params_case() {
         let name = case_name(case, i);
         let z = field(case, "z");
         let gmm = TchGmm::estimate(&z, &field(case, "gamma"), scalar(case, "eps")).unwrap();
-        assert_close(&values(&gmm.phi), &flat(&case["phi"]), TOL, &format!("{name} phi"));
-        assert_close(&values(&gmm.mu), &flat(&case["mu"]), TOL, &format!("{name} mu"));
-        assert_close(&values(&gmm.cov), &flat(&case["cov"]), TOL, &format!("{name} cov"));
-        assert_close(&values(&gmm.chol), &flat(&case["chol"]), TOL, &format!("{name} chol"));
-        assert_close(&values(&gmm.log_det), &flat(&case["log_det_cov"]), TOL, &format!("{name} log_det"));
-        assert_close(&values(&gmm.energy(&z)), &flat(&case["energy"]), TOL, &format!("{name} energy"));
-        assert_close(&values(&gmm.cov_diag_penalty()), &[scalar(case, "cov_diag")], TOL, &format!("{name} cov_diag"));
+        assert_close(
+            &values(&gmm.phi),
+            &flat(&case["phi"]),
+            TOL,
+            &format!("{name} phi"),
+        );
+        assert_close(
+            &values(&gmm.mu),
+            &flat(&case["mu"]),
+            TOL,
+            &format!("{name} mu"),
+        );
+        assert_close(
+            &values(&gmm.cov),
+            &flat(&case["cov"]),
+            TOL,
+            &format!("{name} cov"),
+        );
+        assert_close(
+            &values(&gmm.chol),
+            &flat(&case["chol"]),
+            TOL,
+            &format!("{name} chol"),
+        );
+        assert_close(
+            &values(&gmm.log_det),
+            &flat(&case["log_det_cov"]),
+            TOL,
+            &format!("{name} log_det"),
+        );
+        assert_close(
+            &values(&gmm.energy(&z)),
+            &flat(&case["energy"]),
+            TOL,
+            &format!("{name} energy"),
+        );
+        assert_close(
+            &values(&gmm.cov_diag_penalty()),
+            &[scalar(case, "cov_diag")],
+            TOL,
+            &format!("{name} cov_diag"),
+        );
     }
 }
 
@@ -39,11 +76,21 @@ fn tch_mixture_estimate_and_energy_match_every_gmm_params_case() {
 fn tch_energy_matches_every_gmm_energy_case() {
     for (i, case) in fixture_cases("gmm_energy.json").iter().enumerate() {
         let name = case_name(case, i);
-        let gmm = TchGmm::from_params(field(case, "phi"), field(case, "mu"), field(case, "cov"), scalar(case, "eps"))
-            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let gmm = TchGmm::from_params(
+            field(case, "phi"),
+            field(case, "mu"),
+            field(case, "cov"),
+            scalar(case, "eps"),
+        )
+        .unwrap_or_else(|e| panic!("{name}: {e}"));
         let energy = values(&gmm.energy(&field(case, "z")));
         assert!(energy.iter().all(|e| e.is_finite()), "{name}: {energy:?}");
-        assert_close(&energy, &flat(&case["energy"]), TOL, &format!("{name} energy"));
+        assert_close(
+            &energy,
+            &flat(&case["energy"]),
+            TOL,
+            &format!("{name} energy"),
+        );
     }
 }
 
@@ -60,7 +107,12 @@ fn tch_recon_features_match_every_case() {
 }
 
 fn shape_of(case: &serde_json::Value) -> Vec<usize> {
-    case["shape"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as usize).collect()
+    case["shape"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_u64().unwrap() as usize)
+        .collect()
 }
 
 #[test]

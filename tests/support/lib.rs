@@ -22,19 +22,25 @@ pub fn fixture_cases(name: &str) -> Vec<Value> {
         .unwrap_or_else(|e| panic!("cannot read fixture {}: {e}", path.display()));
     let value: Value = serde_json::from_str(&text)
         .unwrap_or_else(|e| panic!("fixture {} is not JSON: {e}", path.display()));
-    let cases = value.as_array().unwrap_or_else(|| panic!("{} is not a list", path.display()));
+    let cases = value
+        .as_array()
+        .unwrap_or_else(|| panic!("{} is not a list", path.display()));
     assert!(!cases.is_empty(), "{} holds no case", path.display());
     cases.clone()
 }
 
 /// The case's name, or its position when it has none.
 pub fn case_name(case: &Value, index: usize) -> String {
-    case.get("name").and_then(Value::as_str).map_or_else(|| format!("case {index}"), String::from)
+    case.get("name")
+        .and_then(Value::as_str)
+        .map_or_else(|| format!("case {index}"), String::from)
 }
 
 /// A number field.
 pub fn scalar(case: &Value, key: &str) -> f64 {
-    case[key].as_f64().unwrap_or_else(|| panic!("field {key} is not a number"))
+    case[key]
+        .as_f64()
+        .unwrap_or_else(|| panic!("field {key} is not a number"))
 }
 
 /// A flat list of numbers (nested lists are flattened in order).
@@ -80,7 +86,13 @@ pub fn array3(case: &Value, key: &str) -> Array3<f64> {
 /// Relative closeness: `|a - b| <= tol * max(1, |b|)` for each pair, with a message naming
 /// the case, the quantity and the first index that differs.
 pub fn assert_close(got: &[f64], want: &[f64], tol: f64, what: &str) {
-    assert_eq!(got.len(), want.len(), "{what}: length {} vs expected {}", got.len(), want.len());
+    assert_eq!(
+        got.len(),
+        want.len(),
+        "{what}: length {} vs expected {}",
+        got.len(),
+        want.len()
+    );
     for (i, (g, w)) in got.iter().zip(want).enumerate() {
         assert!(
             (g - w).abs() <= tol * w.abs().max(1.0),
@@ -92,14 +104,20 @@ pub fn assert_close(got: &[f64], want: &[f64], tol: f64, what: &str) {
 /// Inliers near a 2-d subspace of `dim`-d space plus `n_out` rows far off it.
 ///
 /// Returns the `(n_in + n_out) x dim` rows (inliers first) and the outlier flags.
-pub fn planted_outliers(n_in: usize, n_out: usize, dim: usize, seed: u64) -> (Array2<f32>, Vec<bool>) {
+pub fn planted_outliers(
+    n_in: usize,
+    n_out: usize,
+    dim: usize,
+    seed: u64,
+) -> (Array2<f32>, Vec<bool>) {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut x = Array2::<f32>::zeros((n_in + n_out, dim));
     for i in 0..n_in {
         let (a, b): (f32, f32) = (rng.gen_range(-1.0..1.0), rng.gen_range(-1.0..1.0));
         for j in 0..dim {
             let noise: f32 = rng.gen_range(-0.02..0.02);
-            x[[i, j]] = a * (j as f32 + 1.0) / dim as f32 + b * if j % 2 == 0 { 0.5 } else { -0.5 } + noise;
+            x[[i, j]] =
+                a * (j as f32 + 1.0) / dim as f32 + b * if j % 2 == 0 { 0.5 } else { -0.5 } + noise;
         }
     }
     for i in n_in..n_in + n_out {

@@ -7,7 +7,10 @@ use std::process::Command;
 pub const TORCH_VERSION: &str = "2.13.0";
 
 /// The two CUDA runtime libraries libtorch_cpu itself needs (the rest is only for GPUs).
-const CPU_EXTRAS: [&str; 2] = ["nvidia-cuda-runtime==13.0.96.*", "nvidia-cuda-cupti==13.0.85.*"];
+const CPU_EXTRAS: [&str; 2] = [
+    "nvidia-cuda-runtime==13.0.96.*",
+    "nvidia-cuda-cupti==13.0.85.*",
+];
 
 const COMPLETE_MARKER: &str = ".aegmm-complete";
 
@@ -57,13 +60,19 @@ impl Libtorch {
         }
         check_layout(&install.join("torch"))?;
         link(&root.join(".torch"), &install)?;
-        Ok(Self { dir: workspace_torch, cuda })
+        Ok(Self {
+            dir: workspace_torch,
+            cuda,
+        })
     }
 
     /// Environment for cargo: `LIBTORCH` and, for CUDA, the switch that links libtorch_cuda.
     pub fn env(&self) -> Vec<(&'static str, String)> {
         let mut env = vec![("LIBTORCH", self.dir.display().to_string())];
-        env.push(("AEGMM_TORCH_CUDA", if self.cuda { "1" } else { "0" }.to_string()));
+        env.push((
+            "AEGMM_TORCH_CUDA",
+            if self.cuda { "1" } else { "0" }.to_string(),
+        ));
         env
     }
 
@@ -89,14 +98,18 @@ fn cache_dir() -> Result<PathBuf, String> {
     if let Some(dir) = std::env::var_os("XDG_CACHE_HOME").filter(|v| !v.is_empty()) {
         return Ok(PathBuf::from(dir).join("aegmm"));
     }
-    let home = std::env::var_os("HOME").ok_or("neither AEGMM_CACHE_DIR, XDG_CACHE_HOME nor HOME is set")?;
+    let home = std::env::var_os("HOME")
+        .ok_or("neither AEGMM_CACHE_DIR, XDG_CACHE_HOME nor HOME is set")?;
     Ok(PathBuf::from(home).join(".cache").join("aegmm"))
 }
 
 fn check_layout(dir: &Path) -> Result<(), String> {
     for needed in ["include/torch", "lib/libtorch_cpu.so", "lib/libc10.so"] {
         if !dir.join(needed).exists() {
-            return Err(format!("{} is missing: not a libtorch folder", dir.join(needed).display()));
+            return Err(format!(
+                "{} is missing: not a libtorch folder",
+                dir.join(needed).display()
+            ));
         }
     }
     Ok(())
@@ -106,15 +119,23 @@ fn check_layout(dir: &Path) -> Result<(), String> {
 /// so an interrupted download never leaves a half-installed libtorch behind.
 fn pip_install(install: &Path, variant: Variant) -> Result<(), String> {
     let parent = install.parent().ok_or("cache folder has no parent")?;
-    std::fs::create_dir_all(parent).map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+    std::fs::create_dir_all(parent)
+        .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
     let tmp = parent.join(format!(".{}-tmp-{}", variant.folder(), std::process::id()));
     let _ = std::fs::remove_dir_all(&tmp);
 
     let python = find_python()?;
-    let mut args: Vec<String> =
-        ["-m", "pip", "install", "--disable-pip-version-check", "--root-user-action=ignore", "--no-compile", "--target"]
-            .map(String::from)
-            .into();
+    let mut args: Vec<String> = [
+        "-m",
+        "pip",
+        "install",
+        "--disable-pip-version-check",
+        "--root-user-action=ignore",
+        "--no-compile",
+        "--target",
+    ]
+    .map(String::from)
+    .into();
     args.push(tmp.display().to_string());
     args.push(format!("torch=={TORCH_VERSION}"));
     match variant {
@@ -148,7 +169,10 @@ fn pip_install(install: &Path, variant: Variant) -> Result<(), String> {
         // Another process finished the same install first; keep that one.
         let _ = std::fs::remove_dir_all(&tmp);
         if !install.join(COMPLETE_MARKER).exists() {
-            return Err(format!("cannot move the new libtorch into {}", install.display()));
+            return Err(format!(
+                "cannot move the new libtorch into {}",
+                install.display()
+            ));
         }
     }
     Ok(())
@@ -165,9 +189,11 @@ fn find_python() -> Result<String, String> {
             return Ok(candidate.to_string());
         }
     }
-    Err("installing libtorch needs Python 3 with pip (python3 -m pip); install it, e.g.\n    \
+    Err(
+        "installing libtorch needs Python 3 with pip (python3 -m pip); install it, e.g.\n    \
          sudo apt-get install -y python3-pip\nor point LIBTORCH at a libtorch folder"
-        .into())
+            .into(),
+    )
 }
 
 /// Points the symlink `link` at `target`, replacing an older link.
@@ -179,6 +205,11 @@ fn link(link: &Path, target: &Path) -> Result<(), String> {
         std::fs::remove_file(link)
             .map_err(|e| format!("cannot replace {}: {e} (remove it by hand)", link.display()))?;
     }
-    std::os::unix::fs::symlink(target, link)
-        .map_err(|e| format!("cannot link {} to {}: {e}", link.display(), target.display()))
+    std::os::unix::fs::symlink(target, link).map_err(|e| {
+        format!(
+            "cannot link {} to {}: {e}",
+            link.display(),
+            target.display()
+        )
+    })
 }

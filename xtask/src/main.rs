@@ -74,8 +74,17 @@ fn run() -> Result<ExitCode, String> {
         }
         "kdd-bench" => {
             let torch = setup(&root, variant)?;
-            let mut cargo_args: Vec<String> =
-                ["run", "--release", "--quiet", "-p", "aegmm-bench", "--", "kdd"].map(String::from).into();
+            let mut cargo_args: Vec<String> = [
+                "run",
+                "--release",
+                "--quiet",
+                "-p",
+                "aegmm-bench",
+                "--",
+                "kdd",
+            ]
+            .map(String::from)
+            .into();
             cargo_args.extend(args);
             cargo(&root, &torch, &cargo_args)
         }
@@ -90,7 +99,10 @@ fn take_flag(args: &mut Vec<String>, flag: &str) -> bool {
 }
 
 fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives in the workspace")
+        .to_path_buf()
 }
 
 /// Makes sure the system libraries and libtorch are there; returns where libtorch is.

@@ -38,7 +38,10 @@ pub struct AlibiOptions {
     pub device: Device,
 }
 
-fn serialize_device<S: serde::Serializer>(d: &Device, s: S) -> std::result::Result<S::Ok, S::Error> {
+fn serialize_device<S: serde::Serializer>(
+    d: &Device,
+    s: S,
+) -> std::result::Result<S::Ok, S::Error> {
     s.serialize_str(&format!("{d:?}"))
 }
 
@@ -104,8 +107,9 @@ pub fn run(
     let attack: Vec<usize> = (0..targets.len()).filter(|&i| targets[i] == 1).collect();
     let mut rng = ChaCha8Rng::seed_from_u64(opts.seed);
 
-    let train_idx: Vec<usize> =
-        (0..opts.train_rows).map(|_| normal[rng.gen_range(0..normal.len())]).collect();
+    let train_idx: Vec<usize> = (0..opts.train_rows)
+        .map(|_| normal[rng.gen_range(0..normal.len())])
+        .collect();
     let x_train = table.x.select(Axis(0), &train_idx);
     let (mean, std) = column_mean_std(&x_train);
     let scale = |x: Array2<f64>| (x - &mean) / &std;
@@ -128,8 +132,10 @@ pub fn run(
     drop(x_train);
 
     let threshold_idx = outlier_batch(&normal, &attack, opts.batch_rows, 0.05, &mut rng);
-    let threshold =
-        detector.infer_threshold(&scale(table.x.select(Axis(0), &threshold_idx)), opts.threshold_perc)?;
+    let threshold = detector.infer_threshold(
+        &scale(table.x.select(Axis(0), &threshold_idx)),
+        opts.threshold_perc,
+    )?;
 
     let test_idx = outlier_batch(&normal, &attack, opts.batch_rows, 0.10, &mut rng);
     let test_scores = detector.score(&scale(table.x.select(Axis(0), &test_idx)))?;
@@ -142,7 +148,9 @@ pub fn run(
 
     let epoch_seconds: f64 = history.epochs.iter().map(|e| e.seconds).sum();
     let finite = all_scores.iter().all(|v| v.is_finite())
-        && detector.gmm().is_some_and(|g| g.chol.iter().chain(g.mu.iter()).all(|v| v.is_finite()));
+        && detector
+            .gmm()
+            .is_some_and(|g| g.chol.iter().chain(g.mu.iter()).all(|v| v.is_finite()));
     Ok(AlibiRun {
         options: opts.clone(),
         threshold,
@@ -166,16 +174,27 @@ fn outlier_batch(
     rng: &mut ChaCha8Rng,
 ) -> Vec<usize> {
     let n_attack = (rows as f64 * perc_outlier).round() as usize;
-    let mut idx: Vec<usize> = index::sample(rng, attack.len(), n_attack).iter().map(|i| attack[i]).collect();
-    idx.extend(index::sample(rng, normal.len(), rows - n_attack).iter().map(|i| normal[i]));
+    let mut idx: Vec<usize> = index::sample(rng, attack.len(), n_attack)
+        .iter()
+        .map(|i| attack[i])
+        .collect();
+    idx.extend(
+        index::sample(rng, normal.len(), rows - n_attack)
+            .iter()
+            .map(|i| normal[i]),
+    );
     idx.shuffle(rng);
     idx
 }
 
 /// Column means and population standard deviations; a constant column gets 1.
 fn column_mean_std(x: &Array2<f64>) -> (Array1<f64>, Array1<f64>) {
-    let mean = x.mean_axis(Axis(0)).unwrap_or_else(|| Array1::zeros(x.ncols()));
-    let std = x.std_axis(Axis(0), 0.0).mapv(|s| if s > 0.0 { s } else { 1.0 });
+    let mean = x
+        .mean_axis(Axis(0))
+        .unwrap_or_else(|| Array1::zeros(x.ncols()));
+    let std = x
+        .std_axis(Axis(0), 0.0)
+        .mapv(|s| if s > 0.0 { s } else { 1.0 });
     (mean, std)
 }
 

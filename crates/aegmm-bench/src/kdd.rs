@@ -43,14 +43,19 @@ pub struct KddTable {
 impl KddTable {
     /// 1 for every attack row, 0 for `normal` (alibi-detect's convention).
     pub fn attack_targets(&self) -> Vec<u8> {
-        self.labels.iter().map(|l| u8::from(l != "normal")).collect()
+        self.labels
+            .iter()
+            .map(|l| u8::from(l != "normal"))
+            .collect()
     }
 }
 
 /// The 41 feature names of `kddcup.names`, in column order.
 pub fn feature_names(names_file: &Path) -> Result<Vec<String>> {
-    let text = std::fs::read_to_string(names_file)
-        .map_err(|source| BenchError::Io { path: names_file.into(), source })?;
+    let text = std::fs::read_to_string(names_file).map_err(|source| BenchError::Io {
+        path: names_file.into(),
+        source,
+    })?;
     Ok(text
         .lines()
         .skip(1)
@@ -71,21 +76,38 @@ pub fn read_columns(data_file: &Path, names_file: &Path, columns: &[&str]) -> Re
         })
         .collect::<Result<_>>()?;
 
-    let file = File::open(data_file).map_err(|source| BenchError::Io { path: data_file.into(), source })?;
+    let file = File::open(data_file).map_err(|source| BenchError::Io {
+        path: data_file.into(),
+        source,
+    })?;
     let reader = BufReader::new(GzDecoder::new(file));
     let mut values = Vec::new();
     let mut labels = Vec::new();
     for (i, line) in reader.lines().enumerate() {
-        let line = line.map_err(|source| BenchError::Io { path: data_file.into(), source })?;
+        let line = line.map_err(|source| BenchError::Io {
+            path: data_file.into(),
+            source,
+        })?;
         let fields: Vec<&str> = line.split(',').collect();
-        let bad = |msg: String| BenchError::Format { path: data_file.into(), line: i + 1, msg };
+        let bad = |msg: String| BenchError::Format {
+            path: data_file.into(),
+            line: i + 1,
+            msg,
+        };
         if fields.len() != names.len() + 1 {
-            return Err(bad(format!("{} fields, expected {}", fields.len(), names.len() + 1)));
+            return Err(bad(format!(
+                "{} fields, expected {}",
+                fields.len(),
+                names.len() + 1
+            )));
         }
         for &j in &index {
-            let v: f64 = fields[j]
-                .parse()
-                .map_err(|_| bad(format!("column {} is not a number: {:?}", names[j], fields[j])))?;
+            let v: f64 = fields[j].parse().map_err(|_| {
+                bad(format!(
+                    "column {} is not a number: {:?}",
+                    names[j], fields[j]
+                ))
+            })?;
             values.push(v);
         }
         labels.push(fields[names.len()].trim_end_matches('.').to_string());

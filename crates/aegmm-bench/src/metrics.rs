@@ -42,7 +42,11 @@ pub struct BinaryScores {
 /// Scores of `predicted` against `targets` (both 0/1, same length).
 pub fn binary_scores(predicted: &[u8], targets: &[u8]) -> BinaryScores {
     let count = |p: u8, t: u8| {
-        predicted.iter().zip(targets).filter(|(&a, &b)| a == p && b == t).count() as f64
+        predicted
+            .iter()
+            .zip(targets)
+            .filter(|(&a, &b)| a == p && b == t)
+            .count() as f64
     };
     let (tp, fp, fn_, tn) = (count(1, 1), count(1, 0), count(0, 1), count(0, 0));
     let ratio = |a: f64, b: f64| if b > 0.0 { a / b } else { 0.0 };
@@ -53,5 +57,39 @@ pub fn binary_scores(predicted: &[u8], targets: &[u8]) -> BinaryScores {
         recall,
         f1: ratio(2.0 * precision * recall, precision + recall),
         accuracy: ratio(tp + tn, tp + fp + fn_ + tn),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roc_auc_is_one_for_perfect_separation_and_half_for_ties() {
+        assert_eq!(roc_auc(&[0.1, 0.2, 0.8, 0.9], &[0, 0, 1, 1]), Some(1.0));
+        assert_eq!(roc_auc(&[0.9, 0.8, 0.2, 0.1], &[0, 0, 1, 1]), Some(0.0));
+        assert_eq!(roc_auc(&[0.5; 4], &[0, 1, 0, 1]), Some(0.5));
+    }
+
+    #[test]
+    fn roc_auc_counts_pairs_with_ties_as_half() {
+        // Pairs (positive, negative): scores 0.3 vs {0.1, 0.3}: 1 + 0.5; 0.7 vs both: 2.
+        let auc = roc_auc(&[0.1, 0.3, 0.3, 0.7], &[0, 0, 1, 1]).unwrap();
+        assert!((auc - 3.5 / 4.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn roc_auc_needs_both_classes() {
+        assert_eq!(roc_auc(&[0.1, 0.2], &[1, 1]), None);
+    }
+
+    #[test]
+    fn binary_scores_follow_their_definitions() {
+        // TP = 2, FP = 1, FN = 1, TN = 2.
+        let s = binary_scores(&[1, 1, 1, 0, 0, 0], &[1, 1, 0, 1, 0, 0]);
+        assert!((s.precision - 2.0 / 3.0).abs() < 1e-12);
+        assert!((s.recall - 2.0 / 3.0).abs() < 1e-12);
+        assert!((s.f1 - 2.0 / 3.0).abs() < 1e-12);
+        assert!((s.accuracy - 4.0 / 6.0).abs() < 1e-12);
     }
 }

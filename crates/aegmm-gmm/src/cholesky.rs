@@ -20,16 +20,32 @@ pub fn cholesky_with_jitter(
 ) -> Result<(Array2<f64>, f64)> {
     let d = cov.nrows();
     if cov.ncols() != d {
-        return Err(GmmError::Shape { what: "covariance columns", expected: d, got: cov.ncols() });
+        return Err(GmmError::Shape {
+            what: "covariance columns",
+            expected: d,
+            got: cov.ncols(),
+        });
     }
     if !(eps.is_finite() && eps >= 0.0) {
-        return Err(GmmError::Invalid(format!("eps must be finite and >= 0, got {eps}")));
+        return Err(GmmError::Invalid(format!(
+            "eps must be finite and >= 0, got {eps}"
+        )));
     }
     if let Some(((row, col), &value)) = cov.indexed_iter().find(|(_, v)| !v.is_finite()) {
-        return Err(GmmError::NonFinite { what: "covariance", row, col, value });
+        return Err(GmmError::NonFinite {
+            what: "covariance",
+            row,
+            col,
+            value,
+        });
     }
 
-    let scale = cov.diag().iter().map(|v| v.abs()).fold(0.0, f64::max).max(f64::MIN_POSITIVE);
+    let scale = cov
+        .diag()
+        .iter()
+        .map(|v| v.abs())
+        .fold(0.0, f64::max)
+        .max(f64::MIN_POSITIVE);
     let mut jitter = eps;
     for _ in 0..=MAX_JITTER_TRIES {
         let mut shifted = cov.to_owned();
@@ -39,7 +55,14 @@ pub fn cholesky_with_jitter(
                 return Ok((chol, jitter));
             }
         }
-        jitter = if jitter > 0.0 { jitter * 10.0 } else { scale * 1e-12 };
+        jitter = if jitter > 0.0 {
+            jitter * 10.0
+        } else {
+            scale * 1e-12
+        };
     }
-    Err(GmmError::Cholesky { component, jitter: jitter / 10.0 })
+    Err(GmmError::Cholesky {
+        component,
+        jitter: jitter / 10.0,
+    })
 }

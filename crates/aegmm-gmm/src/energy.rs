@@ -15,7 +15,11 @@ impl GmmParams {
     pub fn energy(&self, z: ArrayView2<f64>) -> Result<Array1<f64>> {
         let d = self.dim();
         if z.ncols() != d {
-            return Err(GmmError::Shape { what: "z columns", expected: d, got: z.ncols() });
+            return Err(GmmError::Shape {
+                what: "z columns",
+                expected: d,
+                got: z.ncols(),
+            });
         }
         check_finite("z", z)?;
 
@@ -34,7 +38,9 @@ impl GmmParams {
             let chol = self.chol.index_axis(Axis(0), c);
             let v = chol
                 .solve_triangular(UPLO::Lower, Diag::NonUnit, &centred_t.as_standard_layout())
-                .map_err(|e| GmmError::Invalid(format!("triangular solve of component {c}: {e}")))?;
+                .map_err(|e| {
+                    GmmError::Invalid(format!("triangular solve of component {c}: {e}"))
+                })?;
             let maha = v.map_axis(Axis(0), |col| col.dot(&col));
             let base = self.phi[c].ln() - 0.5 * (d * log_2pi + self.log_det[c]);
             out.column_mut(c).assign(&maha.mapv(|m| base - 0.5 * m));

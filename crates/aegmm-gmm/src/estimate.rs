@@ -31,7 +31,11 @@ impl GmmParams {
     pub fn new(phi: Array1<f64>, mu: Array2<f64>, cov: Array3<f64>, eps: f64) -> Result<Self> {
         let (k, d) = mu.dim();
         if phi.len() != k {
-            return Err(GmmError::Shape { what: "phi length vs. mu rows", expected: k, got: phi.len() });
+            return Err(GmmError::Shape {
+                what: "phi length vs. mu rows",
+                expected: k,
+                got: phi.len(),
+            });
         }
         if cov.dim() != (k, d, d) {
             return Err(GmmError::Shape {
@@ -40,8 +44,16 @@ impl GmmParams {
                 got: cov.len(),
             });
         }
-        if let Some((col, &value)) = phi.indexed_iter().find(|(_, v)| !(v.is_finite() && **v >= 0.0)) {
-            return Err(GmmError::NonFinite { what: "phi (must be finite and >= 0)", row: 0, col, value });
+        if let Some((col, &value)) = phi
+            .indexed_iter()
+            .find(|(_, v)| !(v.is_finite() && **v >= 0.0))
+        {
+            return Err(GmmError::NonFinite {
+                what: "phi (must be finite and >= 0)",
+                row: 0,
+                col,
+                value,
+            });
         }
         check_finite("mu", mu.view())?;
 
@@ -54,7 +66,15 @@ impl GmmParams {
             chol.index_axis_mut(Axis(0), c).assign(&l);
             jitter[c] = used;
         }
-        Ok(Self { phi, mu, cov, chol, log_det, jitter, eps })
+        Ok(Self {
+            phi,
+            mu,
+            cov,
+            chol,
+            log_det,
+            jitter,
+            eps,
+        })
     }
 
     /// Estimates the mixture from one batch: `z` is `N x D`, `gamma` is `N x K`.
@@ -77,7 +97,14 @@ impl GmmParams {
     /// The covariance penalty `sum_k sum_d 1 / cov_k[d, d]` of the training objective.
     pub fn cov_diag_penalty(&self) -> f64 {
         (0..self.n_components())
-            .map(|c| self.cov.slice(s![c, .., ..]).diag().iter().map(|v| 1.0 / v).sum::<f64>())
+            .map(|c| {
+                self.cov
+                    .slice(s![c, .., ..])
+                    .diag()
+                    .iter()
+                    .map(|v| 1.0 / v)
+                    .sum::<f64>()
+            })
             .sum()
     }
 }
@@ -115,18 +142,35 @@ impl GmmAccumulator {
     pub fn update(&mut self, z: ArrayView2<f64>, gamma: ArrayView2<f64>) -> Result<()> {
         let (k, d) = self.mean.dim();
         if z.ncols() != d {
-            return Err(GmmError::Shape { what: "z columns", expected: d, got: z.ncols() });
+            return Err(GmmError::Shape {
+                what: "z columns",
+                expected: d,
+                got: z.ncols(),
+            });
         }
         if gamma.ncols() != k {
-            return Err(GmmError::Shape { what: "gamma columns", expected: k, got: gamma.ncols() });
+            return Err(GmmError::Shape {
+                what: "gamma columns",
+                expected: k,
+                got: gamma.ncols(),
+            });
         }
         if gamma.nrows() != z.nrows() {
-            return Err(GmmError::Shape { what: "gamma rows", expected: z.nrows(), got: gamma.nrows() });
+            return Err(GmmError::Shape {
+                what: "gamma rows",
+                expected: z.nrows(),
+                got: gamma.nrows(),
+            });
         }
         check_finite("z", z)?;
         check_finite("gamma", gamma)?;
         if let Some(((row, col), &value)) = gamma.indexed_iter().find(|(_, v)| **v < 0.0) {
-            return Err(GmmError::NonFinite { what: "gamma (must be >= 0)", row, col, value });
+            return Err(GmmError::NonFinite {
+                what: "gamma (must be >= 0)",
+                row,
+                col,
+                value,
+            });
         }
 
         for c in 0..k {
@@ -177,7 +221,12 @@ fn outer(a: ArrayView1<f64>, b: ArrayView1<f64>) -> Array2<f64> {
 
 pub(crate) fn check_finite(what: &'static str, a: ArrayView2<f64>) -> Result<()> {
     match a.indexed_iter().find(|(_, v)| !v.is_finite()) {
-        Some(((row, col), &value)) => Err(GmmError::NonFinite { what, row, col, value }),
+        Some(((row, col), &value)) => Err(GmmError::NonFinite {
+            what,
+            row,
+            col,
+            value,
+        }),
         None => Ok(()),
     }
 }

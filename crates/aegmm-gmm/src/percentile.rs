@@ -11,10 +11,17 @@ pub fn percentile(values: &[f64], perc: f64) -> Result<f64> {
         return Err(GmmError::Empty("the scores for the percentile"));
     }
     if !(0.0..=100.0).contains(&perc) {
-        return Err(GmmError::Invalid(format!("percentile must be in [0, 100], got {perc}")));
+        return Err(GmmError::Invalid(format!(
+            "percentile must be in [0, 100], got {perc}"
+        )));
     }
     if let Some((row, &value)) = values.iter().enumerate().find(|(_, v)| !v.is_finite()) {
-        return Err(GmmError::NonFinite { what: "scores", row, col: 0, value });
+        return Err(GmmError::NonFinite {
+            what: "scores",
+            row,
+            col: 0,
+            value,
+        });
     }
 
     let mut sorted = values.to_vec();
@@ -24,5 +31,9 @@ pub fn percentile(values: &[f64], perc: f64) -> Result<f64> {
     let hi = (lo + 1).min(sorted.len() - 1);
     let t = pos - lo as f64;
     let (a, b) = (sorted[lo], sorted[hi]);
-    Ok(if t < 0.5 { a + (b - a) * t } else { b - (b - a) * (1.0 - t) })
+    Ok(if t < 0.5 {
+        a + (b - a) * t
+    } else {
+        b - (b - a) * (1.0 - t)
+    })
 }

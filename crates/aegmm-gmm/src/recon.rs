@@ -22,8 +22,10 @@ pub fn recon_features(x: ArrayView2<f64>, x_hat: ArrayView2<f64>) -> Result<Arra
         });
     }
     let mut out = Array2::zeros((x.nrows(), 2));
-    for ((row, row_hat), mut feat) in
-        x.outer_iter().zip(x_hat.outer_iter()).zip(out.axis_iter_mut(Axis(0)))
+    for ((row, row_hat), mut feat) in x
+        .outer_iter()
+        .zip(x_hat.outer_iter())
+        .zip(out.axis_iter_mut(Axis(0)))
     {
         let norm_x = row.dot(&row).sqrt();
         let norm_hat = row_hat.dot(&row_hat).sqrt();

@@ -50,7 +50,11 @@ impl TchGmm {
     /// The mixture with weights `phi` (`K`), means `mu` (`K x D`) and raw covariances `cov`
     /// (`K x D x D`), factoring each `cov_k + eps I` with the same retries as [`Self::estimate`].
     pub fn from_params(phi: Tensor, mu: Tensor, cov: Tensor, eps: f64) -> Result<Self> {
-        let (phi, mu, cov) = (phi.to_kind(Kind::Double), mu.to_kind(Kind::Double), cov.to_kind(Kind::Double));
+        let (phi, mu, cov) = (
+            phi.to_kind(Kind::Double),
+            mu.to_kind(Kind::Double),
+            cov.to_kind(Kind::Double),
+        );
         let d = mu.size()[1];
         let eye = Tensor::eye(d, (cov.kind(), cov.device()));
         let mut jitter = eps;
@@ -59,9 +63,19 @@ impl TchGmm {
             let (chol, info) = (&cov + &eye * jitter).linalg_cholesky_ex(false, false);
             match first_failed(&info, &chol)? {
                 None => {
-                    let log_det =
-                        chol.diagonal(0, -2, -1).log().sum_dim_intlist(-1, false, None) * 2.0;
-                    return Ok(Self { phi, mu, cov, chol, log_det, jitter });
+                    let log_det = chol
+                        .diagonal(0, -2, -1)
+                        .log()
+                        .sum_dim_intlist(-1, false, None)
+                        * 2.0;
+                    return Ok(Self {
+                        phi,
+                        mu,
+                        cov,
+                        chol,
+                        log_det,
+                        jitter,
+                    });
                 }
                 Some(component) if attempt == MAX_JITTER_TRIES => {
                     return Err(NnError::Cholesky { component, jitter });
@@ -79,7 +93,9 @@ impl TchGmm {
         let z = z.to_kind(Kind::Double);
         let d = z.size()[1] as f64;
         let centred = (z.unsqueeze(0) - self.mu.unsqueeze(1)).transpose(1, 2);
-        let v = self.chol.linalg_solve_triangular(&centred, false, true, false);
+        let v = self
+            .chol
+            .linalg_solve_triangular(&centred, false, true, false);
         let maha = v.square().sum_dim_intlist(1, false, None);
         let log_2pi = (2.0 * std::f64::consts::PI).ln();
         let log_norm = self.phi.log() - (&self.log_det + d * log_2pi) * 0.5;
@@ -89,14 +105,21 @@ impl TchGmm {
 
     /// Covariance penalty `sum_k sum_d 1 / cov_k[d, d]`, a scalar.
     pub fn cov_diag_penalty(&self) -> Tensor {
-        self.cov.diagonal(0, -2, -1).reciprocal().sum(self.cov.kind())
+        self.cov
+            .diagonal(0, -2, -1)
+            .reciprocal()
+            .sum(self.cov.kind())
     }
 }
 
 /// The first component whose factorisation failed or is not finite, if any.
 fn first_failed(info: &Tensor, chol: &Tensor) -> Result<Option<usize>> {
     let info = Vec::<i64>::try_from(info.to_kind(Kind::Int64).to_device(tch::Device::Cpu))?;
-    let finite = chol.isfinite().flatten(1, -1).all_dim(1, false).to_device(tch::Device::Cpu);
+    let finite = chol
+        .isfinite()
+        .flatten(1, -1)
+        .all_dim(1, false)
+        .to_device(tch::Device::Cpu);
     let finite = Vec::<bool>::try_from(finite)?;
     Ok(info.iter().zip(&finite).position(|(&i, &ok)| i != 0 || !ok))
 }

@@ -17,7 +17,10 @@ pub struct LossWeights {
 
 impl Default for LossWeights {
     fn default() -> Self {
-        Self { w_energy: 0.1, w_cov_diag: 0.005 }
+        Self {
+            w_energy: 0.1,
+            w_cov_diag: 0.005,
+        }
     }
 }
 
@@ -43,5 +46,10 @@ pub fn aegmm_loss(x: &Tensor, fwd: &Forward, weights: LossWeights, eps: f64) -> 
     let energy = gmm.energy(&fwd.z).mean(Kind::Double).to_kind(fwd.z.kind());
     let cov_diag = gmm.cov_diag_penalty().to_kind(fwd.z.kind());
     let total = &recon + &energy * weights.w_energy + &cov_diag * weights.w_cov_diag;
-    Ok(LossTerms { total, recon, energy, cov_diag })
+    Ok(LossTerms {
+        total,
+        recon,
+        energy,
+        cov_diag,
+    })
 }

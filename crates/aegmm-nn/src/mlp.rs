@@ -30,10 +30,19 @@ impl Mlp {
             .windows(2)
             .enumerate()
             .map(|(i, w)| {
-                nn::linear(path / i.to_string(), w[0] as i64, w[1] as i64, Default::default())
+                nn::linear(
+                    path / i.to_string(),
+                    w[0] as i64,
+                    w[1] as i64,
+                    Default::default(),
+                )
             })
             .collect();
-        Self { layers, dropout, output }
+        Self {
+            layers,
+            dropout,
+            output,
+        }
     }
 }
 

@@ -75,7 +75,10 @@ impl AegmmNetwork {
         recon_features: ReconFeatures,
     ) -> Self {
         let chain = |first: usize, hidden: &[usize], last: usize| {
-            std::iter::once(first).chain(hidden.iter().copied()).chain([last]).collect::<Vec<_>>()
+            std::iter::once(first)
+                .chain(hidden.iter().copied())
+                .chain([last])
+                .collect::<Vec<_>>()
         };
         let enc = chain(n_features, &layout.encoder_hidden, layout.latent_dim);
         let dec = chain(layout.latent_dim, &layout.decoder_hidden, n_features);
@@ -98,9 +101,17 @@ impl AegmmNetwork {
     pub fn forward_t(&self, x: &Tensor, train: bool) -> Forward {
         let latent = self.encoder.forward_t(x, train).flatten(1, -1);
         let x_hat = self.decoder.forward_t(&latent, train).reshape(x.size());
-        let features = self.recon_features.compute(x, &x_hat).to_kind(latent.kind());
+        let features = self
+            .recon_features
+            .compute(x, &x_hat)
+            .to_kind(latent.kind());
         let z = Tensor::cat(&[&latent, &features], 1);
         let gamma = self.density.forward_t(&z, train);
-        Forward { latent, x_hat, z, gamma }
+        Forward {
+            latent,
+            x_hat,
+            z,
+            gamma,
+        }
     }
 }

@@ -61,9 +61,12 @@ impl ReconFeatures {
         match self {
             Self::RelativeDistanceCosine => {
                 let norm_x = x.norm_scalaropt_dim(2, 1, false);
-                let rel = (&x - &x_hat).norm_scalaropt_dim(2, 1, false)
-                    / norm_x.clamp_min(NORM_FLOOR);
-                Tensor::stack(&[rel.clamp_max(MAX_RELATIVE_DISTANCE), cosine(&x, &x_hat)], 1)
+                let rel =
+                    (&x - &x_hat).norm_scalaropt_dim(2, 1, false) / norm_x.clamp_min(NORM_FLOOR);
+                Tensor::stack(
+                    &[rel.clamp_max(MAX_RELATIVE_DISTANCE), cosine(&x, &x_hat)],
+                    1,
+                )
             }
             Self::MseCosine => {
                 let mse = (&x - &x_hat).square().mean_dim(1, false, Kind::Float);

@@ -73,10 +73,15 @@ impl TrainConfig {
             return bad("batch_size must be at least 1".into());
         }
         if !(self.learning_rate.is_finite() && self.learning_rate > 0.0) {
-            return bad(format!("learning_rate must be finite and > 0, got {}", self.learning_rate));
+            return bad(format!(
+                "learning_rate must be finite and > 0, got {}",
+                self.learning_rate
+            ));
         }
-        for (name, w) in [("w_energy", self.weights.w_energy), ("w_cov_diag", self.weights.w_cov_diag)]
-        {
+        for (name, w) in [
+            ("w_energy", self.weights.w_energy),
+            ("w_cov_diag", self.weights.w_cov_diag),
+        ] {
             if !(w.is_finite() && w >= 0.0) {
                 return bad(format!("{name} must be finite and >= 0, got {w}"));
             }
@@ -192,7 +197,10 @@ impl Trainer {
             let fwd = net.forward_t(&batch, true);
             let terms = aegmm_loss(&batch, &fwd, self.config.weights, self.config.eps)?;
 
-            let values = Tensor::stack(&[&terms.total, &terms.recon, &terms.energy, &terms.cov_diag], 0);
+            let values = Tensor::stack(
+                &[&terms.total, &terms.recon, &terms.energy, &terms.cov_diag],
+                0,
+            );
             let v = Vec::<f64>::try_from(values.to_kind(Kind::Double).to_device(tch::Device::Cpu))?;
             check_finite_terms(&v, epoch, b + 1)?;
 
@@ -226,12 +234,16 @@ impl Trainer {
         let lr = self.config.learning_rate;
         let opt = match self.config.optimizer {
             OptimizerKind::Adam => nn::Adam::default().build(vs, lr)?,
-            OptimizerKind::AdamW { weight_decay } => {
-                nn::AdamW { wd: weight_decay, ..Default::default() }.build(vs, lr)?
+            OptimizerKind::AdamW { weight_decay } => nn::AdamW {
+                wd: weight_decay,
+                ..Default::default()
             }
-            OptimizerKind::Sgd { momentum } => {
-                nn::Sgd { momentum, ..Default::default() }.build(vs, lr)?
+            .build(vs, lr)?,
+            OptimizerKind::Sgd { momentum } => nn::Sgd {
+                momentum,
+                ..Default::default()
             }
+            .build(vs, lr)?,
         };
         Ok(opt)
     }
@@ -266,6 +278,8 @@ fn gradients_finite(vs: &nn::VarStore) -> Result<bool> {
         .map(|t| t.grad())
         .filter(|g| g.defined())
         .map(|g| g.abs().sum(Kind::Double))
-        .fold(Tensor::from(0f64), |acc, s| acc + s.to_device(tch::Device::Cpu));
+        .fold(Tensor::from(0f64), |acc, s| {
+            acc + s.to_device(tch::Device::Cpu)
+        });
     Ok(f64::try_from(total)?.is_finite())
 }

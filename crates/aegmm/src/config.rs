@@ -71,7 +71,11 @@ impl AegmmConfig {
         if self.layout.latent_dim == 0 {
             return bad("latent_dim must be at least 1".into());
         }
-        let layers = [&self.layout.encoder_hidden, &self.layout.decoder_hidden, &self.layout.density_hidden];
+        let layers = [
+            &self.layout.encoder_hidden,
+            &self.layout.decoder_hidden,
+            &self.layout.density_hidden,
+        ];
         if layers.iter().any(|l| l.contains(&0)) {
             return bad("hidden layer widths must be at least 1".into());
         }

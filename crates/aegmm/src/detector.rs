@@ -1,5 +1,7 @@
 //! The detector: fit, score, threshold, predict.
 
+use std::sync::Mutex;
+
 use aegmm_gmm::{percentile, GmmAccumulator, GmmParams};
 use aegmm_nn::{AegmmNetwork, EpochStats, History, TrainConfig, Trainer};
 use ndarray::{Array1, Array2, ArrayBase, Data, Dimension};
@@ -9,6 +11,8 @@ use crate::config::AegmmConfig;
 use crate::input::{check_input, rows_to_tensor, InputElement};
 use crate::prediction::{Meta, Prediction, PredictionData};
 use crate::{AegmmError, Result};
+
+static INIT_LOCK: Mutex<()> = Mutex::new(());
 
 /// Name reported in the prediction metadata.
 pub const DETECTOR_NAME: &str = "OutlierAEGMM";
@@ -31,6 +35,11 @@ impl OutlierAegmm {
         if n_features == 0 {
             return Err(AegmmError::Config("n_features must be at least 1".into()));
         }
+        // libtorch's generator is global: hold it while seeding and drawing initial weights
+        // so that detectors built on other threads cannot interleave their draws.
+        let guard = INIT_LOCK
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         tch::manual_seed(config.seed as i64);
         let vs = nn::VarStore::new(config.device);
         let net = AegmmNetwork::tabular(
@@ -40,8 +49,16 @@ impl OutlierAegmm {
             config.n_gmm,
             config.recon_features.clone(),
         );
+        drop(guard);
         let threshold = config.threshold;
-        Ok(Self { config, row_shape: vec![n_features], vs, net, gmm: None, threshold })
+        Ok(Self {
+            config,
+            row_shape: vec![n_features],
+            vs,
+            net,
+            gmm: None,
+            threshold,
+        })
     }
 
     /// The construction settings.
@@ -62,7 +79,9 @@ impl OutlierAegmm {
     /// Sets the threshold by hand; it must be finite.
     pub fn set_threshold(&mut self, threshold: f64) -> Result<()> {
         if !threshold.is_finite() {
-            return Err(AegmmError::Config(format!("threshold must be finite, got {threshold}")));
+            return Err(AegmmError::Config(format!(
+                "threshold must be finite, got {threshold}"
+            )));
         }
         self.threshold = Some(threshold);
         Ok(())
@@ -117,7 +136,11 @@ impl OutlierAegmm {
 
     /// Sets the threshold to the `threshold_perc` percentile (`0..=100`, linear interpolation)
     /// of the energies of `x`, the share of `x` taken as normal; returns it.
-    pub fn infer_threshold<T, S, D>(&mut self, x: &ArrayBase<S, D>, threshold_perc: f64) -> Result<f64>
+    pub fn infer_threshold<T, S, D>(
+        &mut self,
+        x: &ArrayBase<S, D>,
+        threshold_perc: f64,
+    ) -> Result<f64>
     where
         T: InputElement,
         S: Data<Elem = T>,
@@ -129,14 +152,21 @@ impl OutlierAegmm {
             )));
         }
         let energy = self.score(x)?;
-        let threshold = percentile(energy.as_slice().unwrap_or(&energy.to_vec()), threshold_perc)?;
+        let threshold = percentile(
+            energy.as_slice().unwrap_or(&energy.to_vec()),
+            threshold_perc,
+        )?;
         self.set_threshold(threshold)?;
         Ok(threshold)
     }
 
     /// Flags each row of `x` whose energy is strictly above the threshold; with
     /// `return_instance_score` the energies come along.
-    pub fn predict<T, S, D>(&self, x: &ArrayBase<S, D>, return_instance_score: bool) -> Result<Prediction>
+    pub fn predict<T, S, D>(
+        &self,
+        x: &ArrayBase<S, D>,
+        return_instance_score: bool,
+    ) -> Result<Prediction>
     where
         T: InputElement,
         S: Data<Elem = T>,
@@ -183,14 +213,21 @@ impl OutlierAegmm {
 
     /// `z` (`N x D`) and `gamma` (`N x K`) of a batch, in scoring mode, as `f64` arrays.
     fn mixture_inputs(&self, batch: &Tensor) -> Result<(Array2<f64>, Array2<f64>)> {
-        let fwd = tch::no_grad(|| self.net.forward_t(&batch.to_device(self.vs.device()), false));
+        let fwd = tch::no_grad(|| {
+            self.net
+                .forward_t(&batch.to_device(self.vs.device()), false)
+        });
         Ok((to_array2(&fwd.z)?, to_array2(&fwd.gamma)?))
     }
 }
 
 fn to_array2(t: &Tensor) -> Result<Array2<f64>> {
     let (rows, cols) = t.size2()?;
-    let values = Vec::<f64>::try_from(t.to_kind(Kind::Double).to_device(tch::Device::Cpu).flatten(0, -1))?;
+    let values = Vec::<f64>::try_from(
+        t.to_kind(Kind::Double)
+            .to_device(tch::Device::Cpu)
+            .flatten(0, -1),
+    )?;
     Array2::from_shape_vec((rows as usize, cols as usize), values)
         .map_err(|e| AegmmError::Config(format!("internal shape error: {e}")))
 }

@@ -51,9 +51,11 @@ where
     }
     let row_len: usize = row_shape.iter().product();
     match x.iter().enumerate().find(|(_, v)| !v.to_f32().is_finite()) {
-        Some((i, v)) => {
-            Err(AegmmError::NonFiniteInput { row: i / row_len, col: i % row_len, value: v.to_f64() })
-        }
+        Some((i, v)) => Err(AegmmError::NonFiniteInput {
+            row: i / row_len,
+            col: i % row_len,
+            value: v.to_f64(),
+        }),
         None => Ok(()),
     }
 }
@@ -73,5 +75,8 @@ where
 }
 
 fn join(dims: &[usize]) -> String {
-    dims.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(" x ")
+    dims.iter()
+        .map(|d| d.to_string())
+        .collect::<Vec<_>>()
+        .join(" x ")
 }

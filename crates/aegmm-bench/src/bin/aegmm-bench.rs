@@ -68,7 +68,11 @@ fn parse_device(s: &str) -> Result<Device> {
         "cuda" => Device::Cuda(0),
         other => match other.strip_prefix("cuda:").and_then(|n| n.parse().ok()) {
             Some(n) => Device::Cuda(n),
-            None => return Err(BenchError::Other(format!("unknown device {s:?}: use cpu, cuda or cuda:N"))),
+            None => {
+                return Err(BenchError::Other(format!(
+                    "unknown device {s:?}: use cpu, cuda or cuda:N"
+                )))
+            }
         },
     };
     if let Device::Cuda(n) = device {
@@ -90,7 +94,10 @@ fn kdd_bench(args: KddArgs) -> Result<()> {
         PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/kdd-bench.json")
     });
 
-    eprintln!("reading {}", data.join("kddcup.data_10_percent.gz").display());
+    eprintln!(
+        "reading {}",
+        data.join("kddcup.data_10_percent.gz").display()
+    );
     let table = kdd::read_columns(
         &data.join("kddcup.data_10_percent.gz"),
         &data.join("kddcup.names"),
@@ -106,12 +113,25 @@ fn kdd_bench(args: KddArgs) -> Result<()> {
 
     let mut runs = Vec::new();
     for seed in args.seed..args.seed + args.seeds {
-        let opts = AlibiOptions { epochs: args.epochs, seed, train_rows: args.train_rows, device, ..Default::default() };
+        let opts = AlibiOptions {
+            epochs: args.epochs,
+            seed,
+            train_rows: args.train_rows,
+            device,
+            ..Default::default()
+        };
         let mut print_epoch = |e: &EpochStats| {
             eprintln!(
                 "seed {seed:>3}  epoch {:>3}/{}  loss {:>9.4}  recon {:>8.4}  energy {:>9.4}  \
                  cov_diag {:>9.4}  {:>8.0} rows/s  {:>6.2} s",
-                e.epoch, args.epochs, e.loss, e.recon, e.energy, e.cov_diag, e.rows_per_sec, e.seconds
+                e.epoch,
+                args.epochs,
+                e.loss,
+                e.recon,
+                e.energy,
+                e.cov_diag,
+                e.rows_per_sec,
+                e.seconds
             );
         };
         let run = alibi::run(&table, &opts, &mut print_epoch)?;
@@ -154,7 +174,9 @@ const METRICS: [Metric; 11] = [
     ("test_accuracy", |r| r.test.scores.accuracy),
     ("test_roc_auc", |r| r.test.roc_auc.unwrap_or(f64::NAN)),
     ("all_rows_f1", |r| r.all_rows.scores.f1),
-    ("all_rows_roc_auc", |r| r.all_rows.roc_auc.unwrap_or(f64::NAN)),
+    ("all_rows_roc_auc", |r| {
+        r.all_rows.roc_auc.unwrap_or(f64::NAN)
+    }),
     ("seconds_per_epoch", |r| r.seconds_per_epoch),
     ("train_rows_per_sec", |r| r.train_rows_per_sec),
     ("score_rows_per_sec", |r| r.score_rows_per_sec),
@@ -162,15 +184,24 @@ const METRICS: [Metric; 11] = [
 
 fn print_summary(runs: &[AlibiRun]) {
     eprintln!();
-    eprintln!("{:<20} {:>12} {:>12}   (alibi-detect publishes F1 0.889, ROC AUC 0.996)", "metric", "mean", "std");
+    eprintln!(
+        "{:<20} {:>12} {:>12}   (alibi-detect publishes F1 0.889, ROC AUC 0.996)",
+        "metric", "mean", "std"
+    );
     for (name, get) in METRICS {
         let values: Vec<f64> = runs.iter().map(get).collect();
         let (mean, std) = mean_std(&values);
         eprintln!("{name:<20} {mean:>12.4} {std:>12.4}");
     }
-    let peak = peak_rss_bytes().map(|b| b as f64 / (1 << 20) as f64).unwrap_or(f64::NAN);
+    let peak = peak_rss_bytes()
+        .map(|b| b as f64 / (1 << 20) as f64)
+        .unwrap_or(f64::NAN);
     eprintln!("{:<20} {:>12.1}", "peak_rss_mib", peak);
-    eprintln!("{:<20} {:>12}", "runs_all_finite", runs.iter().filter(|r| r.finite).count());
+    eprintln!(
+        "{:<20} {:>12}",
+        "runs_all_finite",
+        runs.iter().filter(|r| r.finite).count()
+    );
 }
 
 fn report_json(runs: &[AlibiRun]) -> serde_json::Value {
@@ -179,7 +210,10 @@ fn report_json(runs: &[AlibiRun]) -> serde_json::Value {
         .map(|(name, get)| {
             let values: Vec<f64> = runs.iter().map(get).collect();
             let (mean, std) = mean_std(&values);
-            (name.to_string(), json!({ "mean": mean, "std": std, "values": values }))
+            (
+                name.to_string(),
+                json!({ "mean": mean, "std": std, "values": values }),
+            )
         })
         .collect();
     json!({
@@ -193,12 +227,16 @@ fn report_json(runs: &[AlibiRun]) -> serde_json::Value {
 }
 
 fn write_report(path: &std::path::Path, report: &serde_json::Value) -> Result<()> {
-    let io = |source| BenchError::Io { path: path.into(), source };
+    let io = |source| BenchError::Io {
+        path: path.into(),
+        source,
+    };
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(io)?;
     }
     let tmp = path.with_extension("json.tmp");
-    let text = serde_json::to_string_pretty(report).map_err(|e| BenchError::Other(e.to_string()))?;
+    let text =
+        serde_json::to_string_pretty(report).map_err(|e| BenchError::Other(e.to_string()))?;
     std::fs::write(&tmp, text).map_err(io)?;
     std::fs::rename(&tmp, path).map_err(io)
 }
