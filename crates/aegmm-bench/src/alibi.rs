@@ -7,7 +7,7 @@
 
 use std::time::Instant;
 
-use aegmm::{AegmmConfig, Device, EpochStats, History, OutlierAegmm, TrainConfig};
+use aegmm::{AegmmConfig, Device, EpochStats, History, OutlierAegmm, ReconFeatures, TrainConfig};
 use ndarray::{Array1, Array2, Axis};
 use rand::seq::{index, SliceRandom};
 use rand::{Rng, SeedableRng};
@@ -16,7 +16,7 @@ use serde::Serialize;
 
 use crate::kdd::KddTable;
 use crate::metrics::{binary_scores, roc_auc, BinaryScores};
-use crate::Result;
+use crate::{BenchError, Result};
 
 /// Settings of one run of the protocol.
 #[derive(Debug, Clone, Serialize)]
@@ -29,10 +29,15 @@ pub struct AlibiOptions {
     pub train_rows: usize,
     /// Minibatch size (protocol: 1024).
     pub batch_size: usize,
+    /// Adam learning rate (protocol: 1e-3, what alibi-detect 0.13's `fit` uses by default).
+    pub learning_rate: f64,
     /// Rows in the threshold batch and in the test batch (protocol: 1,000).
     pub batch_rows: usize,
     /// Percentile of the threshold batch's energies taken as the threshold (protocol: 95).
     pub threshold_perc: f64,
+    /// Reconstruction features: `mse-cos` (mean squared error and cosine, as alibi-detect's
+    /// page describes them) or `rel-cos` (the paper's relative distance and cosine).
+    pub recon_features: String,
     /// Where the networks run, e.g. `cpu` or `cuda:0`.
     #[serde(serialize_with = "serialize_device")]
     pub device: Device,
@@ -52,8 +57,10 @@ impl Default for AlibiOptions {
             seed: 0,
             train_rows: 400_000,
             batch_size: 1024,
+            learning_rate: 1e-3,
             batch_rows: 1000,
             threshold_perc: 95.0,
+            recon_features: "mse-cos".into(),
             device: Device::Cpu,
         }
     }
@@ -115,7 +122,17 @@ pub fn run(
     let scale = |x: Array2<f64>| (x - &mean) / &std;
     let x_train = scale(x_train);
 
+    let recon_features = match opts.recon_features.as_str() {
+        "mse-cos" => ReconFeatures::MseCosine,
+        "rel-cos" => ReconFeatures::RelativeDistanceCosine,
+        other => {
+            return Err(BenchError::Other(format!(
+                "unknown recon features {other:?}: use mse-cos or rel-cos"
+            )))
+        }
+    };
     let config = AegmmConfig {
+        recon_features,
         seed: opts.seed,
         device: opts.device,
         data_type: Some("tabular".into()),
@@ -125,6 +142,7 @@ pub fn run(
     let train = TrainConfig {
         epochs: opts.epochs,
         batch_size: opts.batch_size,
+        learning_rate: opts.learning_rate,
         seed: opts.seed,
         ..TrainConfig::default()
     };

@@ -128,10 +128,30 @@ impl OutlierAegmm {
         let mut energy = Vec::with_capacity(n);
         for start in (0..n).step_by(self.config.score_batch_size) {
             let end = (start + self.config.score_batch_size).min(n);
-            let (z, _) = self.mixture_inputs(&rows_to_tensor(x, start, end))?;
+            let (z, _) = self.forward_batch(&rows_to_tensor(x, start, end))?;
             energy.extend(gmm.energy(z.view())?);
         }
         Ok(Array1::from(energy))
+    }
+
+    /// The mixture inputs `z = [latent, recon_features]` of every row of `x`, `N x D`, as
+    /// scoring computes them (dropout off).
+    pub fn mixture_inputs<T, S, D>(&self, x: &ArrayBase<S, D>) -> Result<Array2<f64>>
+    where
+        T: InputElement,
+        S: Data<Elem = T>,
+        D: Dimension,
+    {
+        check_input(x, &self.row_shape)?;
+        let n = x.shape()[0];
+        let mut rows = Vec::with_capacity(n);
+        for start in (0..n).step_by(self.config.score_batch_size) {
+            let end = (start + self.config.score_batch_size).min(n);
+            rows.push(self.forward_batch(&rows_to_tensor(x, start, end))?.0);
+        }
+        let views: Vec<_> = rows.iter().map(|r| r.view()).collect();
+        ndarray::concatenate(ndarray::Axis(0), &views)
+            .map_err(|e| AegmmError::Config(format!("internal shape error: {e}")))
     }
 
     /// Sets the threshold to the `threshold_perc` percentile (`0..=100`, linear interpolation)
@@ -205,14 +225,14 @@ impl OutlierAegmm {
         let step = self.config.score_batch_size as i64;
         for start in (0..n).step_by(step as usize) {
             let len = step.min(n - start);
-            let (z, gamma) = self.mixture_inputs(&x.narrow(0, start, len))?;
+            let (z, gamma) = self.forward_batch(&x.narrow(0, start, len))?;
             acc.update(z.view(), gamma.view())?;
         }
         Ok(acc.finish(self.config.eps)?)
     }
 
     /// `z` (`N x D`) and `gamma` (`N x K`) of a batch, in scoring mode, as `f64` arrays.
-    fn mixture_inputs(&self, batch: &Tensor) -> Result<(Array2<f64>, Array2<f64>)> {
+    fn forward_batch(&self, batch: &Tensor) -> Result<(Array2<f64>, Array2<f64>)> {
         let fwd = tch::no_grad(|| {
             self.net
                 .forward_t(&batch.to_device(self.vs.device()), false)

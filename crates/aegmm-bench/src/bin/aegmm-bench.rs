@@ -34,6 +34,13 @@ struct KddArgs {
     /// Number of runs, with seeds seed, seed+1, ...; the report gives mean and spread.
     #[arg(long, default_value_t = 1)]
     seeds: u64,
+    /// Adam learning rate (alibi-detect 0.13's `fit` default; the library default is 1e-4).
+    #[arg(long, default_value_t = 1e-3)]
+    learning_rate: f64,
+    /// Reconstruction features: mse-cos (mean squared error and cosine, as alibi-detect's
+    /// page describes) or rel-cos (the paper's relative distance and cosine).
+    #[arg(long, default_value = "mse-cos")]
+    recon_features: String,
     /// Rows drawn for training.
     #[arg(long, default_value_t = 400_000)]
     train_rows: usize,
@@ -117,6 +124,8 @@ fn kdd_bench(args: KddArgs) -> Result<()> {
             epochs: args.epochs,
             seed,
             train_rows: args.train_rows,
+            learning_rate: args.learning_rate,
+            recon_features: args.recon_features.clone(),
             device,
             ..Default::default()
         };
