@@ -31,6 +31,12 @@ pub enum NnError {
         /// The covariance penalty (unweighted).
         cov_diag: f64,
     },
+    /// The mixture inputs or parameters hold NaN or infinite values.
+    #[error(
+        "the mixture inputs are not finite (NaN or infinite values in z or gamma); \
+         check the input scaling or lower the learning rate"
+    )]
+    NonFiniteMixture,
     /// The mixture covariance stayed singular even with the largest jitter.
     #[error(
         "covariance of mixture component {component} is not positive definite even with \

@@ -55,6 +55,12 @@ impl TchGmm {
             mu.to_kind(Kind::Double),
             cov.to_kind(Kind::Double),
         );
+        let finite = [&phi, &mu, &cov]
+            .iter()
+            .all(|t| bool::try_from(t.isfinite().all()).unwrap_or(false));
+        if !finite {
+            return Err(NnError::NonFiniteMixture);
+        }
         let d = mu.size()[1];
         let eye = Tensor::eye(d, (cov.kind(), cov.device()));
         let mut jitter = eps;
@@ -103,10 +109,13 @@ impl TchGmm {
         -log_terms.logsumexp(0, false)
     }
 
-    /// Covariance penalty `sum_k sum_d 1 / cov_k[d, d]`, a scalar.
+    /// Covariance penalty `sum_k sum_d 1 / (cov_k[d, d] + jitter)`, a scalar.
+    ///
+    /// The diagonal is that of the jittered covariance the Cholesky factor is taken of, so a
+    /// batch whose `z` has a constant column (a batch of one row, say) gives a large but finite
+    /// penalty instead of an infinite one; the jitter is far below any real variance.
     pub fn cov_diag_penalty(&self) -> Tensor {
-        self.cov
-            .diagonal(0, -2, -1)
+        (self.cov.diagonal(0, -2, -1) + self.jitter)
             .reciprocal()
             .sum(self.cov.kind())
     }

@@ -46,6 +46,9 @@ pub struct TrainConfig {
     pub eps: f64,
     /// Seed of the per-epoch reshuffle (default 0).
     pub seed: u64,
+    /// On a non-finite loss or gradient, skip that batch (no step) and count it in
+    /// [`EpochStats::skipped_batches`] instead of stopping with an error (default `false`).
+    pub skip_non_finite: bool,
 }
 
 impl Default for TrainConfig {
@@ -58,6 +61,7 @@ impl Default for TrainConfig {
             weights: LossWeights::default(),
             eps: 1e-6,
             seed: 0,
+            skip_non_finite: false,
         }
     }
 }
@@ -110,6 +114,8 @@ pub struct EpochStats {
     pub seconds: f64,
     /// Training rows per second.
     pub rows_per_sec: f64,
+    /// Batches skipped for a non-finite loss or gradient (only with `skip_non_finite`).
+    pub skipped_batches: usize,
 }
 
 /// Per-epoch record of a training run.
@@ -127,6 +133,7 @@ pub struct Trainer {
 
 #[derive(Default)]
 struct Sums {
+    skipped: usize,
     rows: f64,
     loss: f64,
     recon: f64,
@@ -173,6 +180,7 @@ impl Trainer {
                 cov_diag: sums.cov_diag / sums.rows,
                 seconds,
                 rows_per_sec: n as f64 / seconds,
+                skipped_batches: sums.skipped,
             };
             on_epoch(&stats);
             history.epochs.push(stats);
@@ -189,45 +197,85 @@ impl Trainer {
         order: &[i64],
         epoch: usize,
     ) -> Result<Sums> {
-        let device = vs.device();
         let mut sums = Sums::default();
         for (b, idx) in order.chunks(self.config.batch_size).enumerate() {
-            let idx = Tensor::from_slice(idx).to_device(x.device());
-            let batch = x.index_select(0, &idx).to_device(device);
-            let fwd = net.forward_t(&batch, true);
-            let terms = aegmm_loss(&batch, &fwd, self.config.weights, self.config.eps)?;
-
-            let values = Tensor::stack(
-                &[&terms.total, &terms.recon, &terms.energy, &terms.cov_diag],
-                0,
-            );
-            let v = Vec::<f64>::try_from(values.to_kind(Kind::Double).to_device(tch::Device::Cpu))?;
-            check_finite_terms(&v, epoch, b + 1)?;
-
-            opt.zero_grad();
-            terms.total.backward();
-            if !gradients_finite(vs)? {
-                opt.zero_grad();
-                return Err(NnError::NonFiniteLoss {
-                    epoch,
-                    batch: b + 1,
-                    term: "gradient",
-                    value: f64::NAN,
-                    recon: v[1],
-                    energy: v[2],
-                    cov_diag: v[3],
-                });
+            match self.step(net, vs, opt, x, idx, epoch, b + 1) {
+                Ok(v) => {
+                    let rows = idx.len() as f64;
+                    sums.rows += rows;
+                    sums.loss += v[0] * rows;
+                    sums.recon += v[1] * rows;
+                    sums.energy += v[2] * rows;
+                    sums.cov_diag += v[3] * rows;
+                }
+                Err(NnError::NonFiniteLoss { .. }) if self.config.skip_non_finite => {
+                    opt.zero_grad();
+                    sums.skipped += 1;
+                }
+                Err(e) => return Err(e),
             }
-            opt.step();
-
-            let rows = idx.size()[0] as f64;
-            sums.rows += rows;
-            sums.loss += v[0] * rows;
-            sums.recon += v[1] * rows;
-            sums.energy += v[2] * rows;
-            sums.cov_diag += v[3] * rows;
         }
         Ok(sums)
+    }
+
+    /// One optimizer step on the rows `idx` of `x`; returns `[total, recon, energy, cov_diag]`.
+    /// Takes no step when the loss or a gradient is not finite.
+    #[allow(clippy::too_many_arguments)]
+    fn step(
+        &self,
+        net: &AegmmNetwork,
+        vs: &nn::VarStore,
+        opt: &mut nn::Optimizer,
+        x: &Tensor,
+        idx: &[i64],
+        epoch: usize,
+        batch: usize,
+    ) -> Result<[f64; 4]> {
+        let idx = Tensor::from_slice(idx).to_device(x.device());
+        let rows = x.index_select(0, &idx).to_device(vs.device());
+        let fwd = net.forward_t(&rows, true);
+        let terms = match aegmm_loss(&rows, &fwd, self.config.weights, self.config.eps) {
+            Ok(terms) => terms,
+            Err(NnError::NonFiniteMixture) => {
+                let recon = f64::try_from((&rows - &fwd.x_hat).square().mean(Kind::Double))?;
+                let term = if recon.is_finite() { "energy" } else { "recon" };
+                let value = if recon.is_finite() { f64::NAN } else { recon };
+                return Err(NnError::NonFiniteLoss {
+                    epoch,
+                    batch,
+                    term,
+                    value,
+                    recon,
+                    energy: f64::NAN,
+                    cov_diag: f64::NAN,
+                });
+            }
+            Err(e) => return Err(e),
+        };
+
+        let values = Tensor::stack(
+            &[&terms.total, &terms.recon, &terms.energy, &terms.cov_diag],
+            0,
+        );
+        let v = Vec::<f64>::try_from(values.to_kind(Kind::Double).to_device(tch::Device::Cpu))?;
+        let v = [v[0], v[1], v[2], v[3]];
+        check_finite_terms(&v, epoch, batch)?;
+
+        opt.zero_grad();
+        terms.total.backward();
+        if !gradients_finite(vs)? {
+            return Err(NnError::NonFiniteLoss {
+                epoch,
+                batch,
+                term: "gradient",
+                value: f64::NAN,
+                recon: v[1],
+                energy: v[2],
+                cov_diag: v[3],
+            });
+        }
+        opt.step();
+        Ok(v)
     }
 
     fn optimizer(&self, vs: &nn::VarStore) -> Result<nn::Optimizer> {

@@ -76,6 +76,11 @@ impl OutlierAegmm {
         self.threshold
     }
 
+    /// The network weights by name (shallow copies sharing storage with the detector).
+    pub fn variables(&self) -> std::collections::HashMap<String, Tensor> {
+        self.vs.variables()
+    }
+
     /// Sets the threshold by hand; it must be finite.
     pub fn set_threshold(&mut self, threshold: f64) -> Result<()> {
         if !threshold.is_finite() {
