@@ -109,13 +109,15 @@ impl TchGmm {
         -log_terms.logsumexp(0, false)
     }
 
-    /// Covariance penalty `sum_k sum_d 1 / (cov_k[d, d] + jitter)`, a scalar.
+    /// Covariance penalty `sum_k sum_d 1 / max(cov_k[d, d], jitter)`, a scalar.
     ///
-    /// The diagonal is that of the jittered covariance the Cholesky factor is taken of, so a
-    /// batch whose `z` has a constant column (a batch of one row, say) gives a large but finite
-    /// penalty instead of an infinite one; the jitter is far below any real variance.
+    /// A variance below the Cholesky jitter counts as the jitter, so a batch whose `z` has a
+    /// constant column (a batch of one row, say) gives a large but finite penalty instead of
+    /// an infinite one; real variances are far above the jitter and count exactly.
     pub fn cov_diag_penalty(&self) -> Tensor {
-        (self.cov.diagonal(0, -2, -1) + self.jitter)
+        self.cov
+            .diagonal(0, -2, -1)
+            .clamp_min(self.jitter.max(f64::MIN_POSITIVE))
             .reciprocal()
             .sum(self.cov.kind())
     }

@@ -59,15 +59,7 @@ impl ReconFeatures {
         let x = x.flatten(1, -1);
         let x_hat = x_hat.flatten(1, -1);
         match self {
-            Self::RelativeDistanceCosine => {
-                let norm_x = x.norm_scalaropt_dim(2, 1, false);
-                let rel =
-                    (&x - &x_hat).norm_scalaropt_dim(2, 1, false) / norm_x.clamp_min(NORM_FLOOR);
-                Tensor::stack(
-                    &[rel.clamp_max(MAX_RELATIVE_DISTANCE), cosine(&x, &x_hat)],
-                    1,
-                )
-            }
+            Self::RelativeDistanceCosine => relative_distance_cosine(&x, &x_hat),
             Self::MseCosine => {
                 let mse = (&x - &x_hat).square().mean_dim(1, false, Kind::Float);
                 Tensor::stack(&[mse, cosine(&x, &x_hat)], 1)
@@ -75,6 +67,29 @@ impl ReconFeatures {
             Self::Custom { width, func } => func(&x, &x_hat).reshape([-1, *width as i64]),
         }
     }
+}
+
+/// Relative distance and cosine with each row pair divided by its largest magnitude first, so
+/// that squares neither overflow nor underflow; the floors stay in the input's units.
+fn relative_distance_cosine(x: &Tensor, x_hat: &Tensor) -> Tensor {
+    let scale = Tensor::cat(&[x.abs(), x_hat.abs()], 1)
+        .amax(1, true)
+        .detach();
+    let scale = scale.where_self(
+        &scale.gt(0.0).logical_and(&scale.isfinite()),
+        &scale.ones_like(),
+    );
+    let (xs, hs) = (x / &scale, x_hat / &scale);
+    let scale = scale.squeeze_dim(1);
+
+    let norm_x = xs.norm_scalaropt_dim(2, 1, false);
+    let norm_hat = hs.norm_scalaropt_dim(2, 1, false);
+    let dist = (&xs - &hs).norm_scalaropt_dim(2, 1, false);
+    let rel = (dist / norm_x.maximum(&(scale.reciprocal() * NORM_FLOOR)))
+        .clamp_max(MAX_RELATIVE_DISTANCE);
+    let dot = (&xs * &hs).sum_dim_intlist(1, false, None);
+    let cos = dot / (norm_x * norm_hat).maximum(&(scale.square().reciprocal() * NORM_FLOOR));
+    Tensor::stack(&[rel, cos], 1)
 }
 
 fn cosine(x: &Tensor, x_hat: &Tensor) -> Tensor {

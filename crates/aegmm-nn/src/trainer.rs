@@ -320,14 +320,15 @@ fn check_finite_terms(v: &[f64], epoch: usize, batch: usize) -> Result<()> {
 }
 
 fn gradients_finite(vs: &nn::VarStore) -> Result<bool> {
-    let total = vs
+    let grads: Vec<Tensor> = vs
         .trainable_variables()
         .iter()
         .map(|t| t.grad())
         .filter(|g| g.defined())
-        .map(|g| g.abs().sum(Kind::Double))
-        .fold(Tensor::from(0f64), |acc, s| {
-            acc + s.to_device(tch::Device::Cpu)
-        });
-    Ok(f64::try_from(total)?.is_finite())
+        .map(|g| g.flatten(0, -1))
+        .collect();
+    if grads.is_empty() {
+        return Ok(true);
+    }
+    Ok(bool::try_from(Tensor::cat(&grads, 0).isfinite().all())?)
 }
