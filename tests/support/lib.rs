@@ -101,7 +101,8 @@ pub fn assert_close(got: &[f64], want: &[f64], tol: f64, what: &str) {
     }
 }
 
-/// Inliers near a 2-d subspace of `dim`-d space plus `n_out` rows far off it.
+/// Inliers near a 2-d plane through the origin of `dim`-d space (`dim >= 3`) plus `n_out`
+/// rows at distance 1 to 3 from that plane, in a random direction orthogonal to it.
 ///
 /// Returns the `(n_in + n_out) x dim` rows (inliers first) and the outlier flags.
 pub fn planted_outliers(
@@ -111,20 +112,43 @@ pub fn planted_outliers(
     seed: u64,
 ) -> (Array2<f32>, Vec<bool>) {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let u: Vec<f64> = (0..dim).map(|j| (j as f64 + 1.0) / dim as f64).collect();
+    let v: Vec<f64> = (0..dim)
+        .map(|j| if j % 2 == 0 { 0.5 } else { -0.5 })
+        .collect();
+    let basis = orthonormal(&[u.clone(), v.clone()]);
     let mut x = Array2::<f32>::zeros((n_in + n_out, dim));
-    for i in 0..n_in {
-        let (a, b): (f32, f32) = (rng.gen_range(-1.0..1.0), rng.gen_range(-1.0..1.0));
+    for i in 0..n_in + n_out {
+        let (a, b): (f64, f64) = (rng.gen_range(-1.0..1.0), rng.gen_range(-1.0..1.0));
+        let offset: Vec<f64> = if i < n_in {
+            (0..dim).map(|_| rng.gen_range(-0.02..0.02)).collect()
+        } else {
+            let random: Vec<f64> = (0..dim).map(|_| rng.gen_range(-1.0..1.0)).collect();
+            let w = orthonormal(&[basis[0].clone(), basis[1].clone(), random])
+                .pop()
+                .unwrap();
+            let r = rng.gen_range(1.0..3.0);
+            w.iter().map(|c| c * r).collect()
+        };
         for j in 0..dim {
-            let noise: f32 = rng.gen_range(-0.02..0.02);
-            x[[i, j]] =
-                a * (j as f32 + 1.0) / dim as f32 + b * if j % 2 == 0 { 0.5 } else { -0.5 } + noise;
-        }
-    }
-    for i in n_in..n_in + n_out {
-        for j in 0..dim {
-            x[[i, j]] = rng.gen_range(-3.0..3.0);
+            x[[i, j]] = (a * u[j] + b * v[j] + offset[j]) as f32;
         }
     }
     let flags = (0..n_in + n_out).map(|i| i >= n_in).collect();
     (x, flags)
+}
+
+/// Gram-Schmidt: orthonormal vectors spanning the given (independent) ones, in order.
+fn orthonormal(vectors: &[Vec<f64>]) -> Vec<Vec<f64>> {
+    let mut out: Vec<Vec<f64>> = Vec::new();
+    for v in vectors {
+        let mut w = v.clone();
+        for b in &out {
+            let dot: f64 = w.iter().zip(b).map(|(p, q)| p * q).sum();
+            w.iter_mut().zip(b).for_each(|(p, q)| *p -= dot * q);
+        }
+        let norm = w.iter().map(|p| p * p).sum::<f64>().sqrt();
+        out.push(w.iter().map(|p| p / norm).collect());
+    }
+    out
 }

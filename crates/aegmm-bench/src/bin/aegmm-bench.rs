@@ -21,6 +21,24 @@ struct Cli {
 enum Command {
     /// alibi-detect's KDD Cup 99 example: 18 continuous columns, attacks are the outliers.
     Kdd(KddArgs),
+    /// Streams synthetic rows through the full-set mixture estimate and reports peak memory.
+    MixtureMemory(MixtureMemoryArgs),
+}
+
+#[derive(clap::Args)]
+struct MixtureMemoryArgs {
+    /// Rows to stream.
+    #[arg(long, default_value_t = 5_000_000)]
+    rows: usize,
+    /// Rows per batch.
+    #[arg(long, default_value_t = 16_384)]
+    batch: usize,
+    /// Mixture components.
+    #[arg(long, default_value_t = 4)]
+    k: usize,
+    /// Mixture dimension.
+    #[arg(long, default_value_t = 3)]
+    d: usize,
 }
 
 #[derive(clap::Args)]
@@ -64,6 +82,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Kdd(args) => kdd_bench(args),
+        Command::MixtureMemory(args) => mixture_memory(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -260,4 +279,43 @@ fn write_report(path: &std::path::Path, report: &serde_json::Value) -> Result<()
         serde_json::to_string_pretty(report).map_err(|e| BenchError::Other(e.to_string()))?;
     std::fs::write(&tmp, text).map_err(io)?;
     std::fs::rename(&tmp, path).map_err(io)
+}
+
+fn mixture_memory(args: MixtureMemoryArgs) -> Result<()> {
+    use rand::{Rng, SeedableRng};
+    if args.batch == 0 || args.rows == 0 || args.k == 0 || args.d == 0 {
+        return Err(BenchError::Other(
+            "rows, batch, k and d must all be at least 1".into(),
+        ));
+    }
+    let before = peak_rss_bytes().unwrap_or(0);
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0);
+    let mut acc = aegmm_gmm::GmmAccumulator::new(args.k, args.d);
+    let start = std::time::Instant::now();
+    let mut done = 0;
+    while done < args.rows {
+        let n = args.batch.min(args.rows - done);
+        let z = ndarray::Array2::from_shape_fn((n, args.d), |_| rng.gen_range(-1.0..1.0));
+        let mut gamma = ndarray::Array2::from_shape_fn((n, args.k), |_| rng.gen_range(0.01..1.0));
+        for mut row in gamma.rows_mut() {
+            let s = row.sum();
+            row /= s;
+        }
+        acc.update(z.view(), gamma.view())
+            .map_err(|e| BenchError::Other(e.to_string()))?;
+        done += n;
+    }
+    let gmm = acc
+        .finish(1e-6)
+        .map_err(|e| BenchError::Other(e.to_string()))?;
+    let seconds = start.elapsed().as_secs_f64();
+    let peak = peak_rss_bytes().unwrap_or(0);
+    let report = json!({
+        "rows": args.rows, "batch": args.batch, "k": args.k, "d": args.d,
+        "seconds": seconds, "rows_per_sec": args.rows as f64 / seconds,
+        "peak_rss_bytes_before": before, "peak_rss_bytes": peak,
+        "phi": gmm.phi.to_vec(),
+    });
+    println!("{report}");
+    Ok(())
 }
