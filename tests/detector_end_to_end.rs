@@ -139,31 +139,22 @@ fn a_rows_score_does_not_depend_on_its_batch() {
 }
 
 #[test]
-fn same_seed_gives_identical_scores() {
+fn same_seed_gives_identical_weights_mixture_and_scores() {
     let (x, _) = planted_outliers(300, 5, 4, 5);
     let run = || {
-        let mut d = OutlierAegmm::new(
-            4,
-            AegmmConfig {
-                seed: 3,
-                ..AegmmConfig::small()
-            },
-        )
-        .unwrap();
-        d.fit(
-            &x,
-            &TrainConfig {
-                epochs: 3,
-                batch_size: 64,
-                seed: 3,
-                ..TrainConfig::default()
-            },
-            &mut |_| {},
-        )
-        .unwrap();
-        d.score(&x).unwrap()
+        let mut d = OutlierAegmm::new(4, AegmmConfig { seed: 3, ..AegmmConfig::small() }).unwrap();
+        let train = TrainConfig { epochs: 3, batch_size: 64, seed: 3, ..TrainConfig::default() };
+        d.fit(&x, &train, &mut |_| {}).unwrap();
+        d
     };
-    assert_eq!(run(), run());
+    let (a, b) = (run(), run());
+    assert_eq!(a.score(&x).unwrap(), b.score(&x).unwrap());
+    assert_eq!(a.gmm(), b.gmm());
+    let (wa, wb) = (a.variables(), b.variables());
+    assert_eq!(wa.len(), wb.len());
+    for (name, t) in &wa {
+        assert!(t.equal(&wb[name]), "weight {name} differs between runs");
+    }
 }
 
 #[test]
