@@ -35,8 +35,9 @@ pub struct AlibiOptions {
     pub batch_rows: usize,
     /// Percentile of the threshold batch's energies taken as the threshold (protocol: 95).
     pub threshold_perc: f64,
-    /// Reconstruction features: `mse-cos` (mean squared error and cosine, as alibi-detect's
-    /// page describes them) or `rel-cos` (the paper's relative distance and cosine).
+    /// Reconstruction features: `euclid-cos` (Euclidean reconstruction distance and cosine,
+    /// the default here), `mse-cos` (mean squared error and cosine, as alibi-detect's page
+    /// describes them) or `rel-cos` (the paper's relative distance and cosine).
     pub recon_features: String,
     /// Where the networks run, e.g. `cpu` or `cuda:0`.
     #[serde(serialize_with = "serialize_device")]
@@ -60,7 +61,7 @@ impl Default for AlibiOptions {
             learning_rate: 1e-3,
             batch_rows: 1000,
             threshold_perc: 95.0,
-            recon_features: "mse-cos".into(),
+            recon_features: "euclid-cos".into(),
             device: Device::Cpu,
         }
     }
@@ -125,9 +126,10 @@ pub fn run(
     let recon_features = match opts.recon_features.as_str() {
         "mse-cos" => ReconFeatures::MseCosine,
         "rel-cos" => ReconFeatures::RelativeDistanceCosine,
+        "euclid-cos" => euclidean_cosine(),
         other => {
             return Err(BenchError::Other(format!(
-                "unknown recon features {other:?}: use mse-cos or rel-cos"
+                "unknown recon features {other:?}: use euclid-cos, mse-cos or rel-cos"
             )))
         }
     };
@@ -180,6 +182,24 @@ pub fn run(
         finite,
         history,
     })
+}
+
+/// The Euclidean distance `|x - x_hat|` and the cosine similarity of each row.
+///
+/// On standardised KDD rows the paper's relative distance `|x - x_hat| / |x|` is scale-free:
+/// a far-off attack row and a normal row near the mean both score about 1, and the detector
+/// cannot tell them apart. The absolute distance keeps the magnitude; unlike the mean squared
+/// error its tail grows linearly, so one mixture component need not stretch over the squares
+/// of the farthest normal rows.
+fn euclidean_cosine() -> ReconFeatures {
+    ReconFeatures::Custom {
+        width: 2,
+        func: std::sync::Arc::new(|x: &tch::Tensor, x_hat: &tch::Tensor| {
+            let dist = (x - x_hat).square().sum_dim_intlist(1, false, None).sqrt();
+            let cos = ReconFeatures::MseCosine.compute(x, x_hat).select(1, 1);
+            tch::Tensor::stack(&[dist, cos], 1)
+        }),
+    }
 }
 
 /// `rows` row indices, `perc_outlier` of them attacks, all drawn without replacement and

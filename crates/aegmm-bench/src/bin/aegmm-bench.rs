@@ -55,9 +55,10 @@ struct KddArgs {
     /// Adam learning rate (alibi-detect 0.13's `fit` default; the library default is 1e-4).
     #[arg(long, default_value_t = 1e-3)]
     learning_rate: f64,
-    /// Reconstruction features: mse-cos (mean squared error and cosine, as alibi-detect's
-    /// page describes) or rel-cos (the paper's relative distance and cosine).
-    #[arg(long, default_value = "mse-cos")]
+    /// Reconstruction features: euclid-cos (Euclidean distance and cosine), mse-cos (mean
+    /// squared error and cosine, as alibi-detect's page describes) or rel-cos (the paper's
+    /// relative distance and cosine, scale-free and weak on standardised data).
+    #[arg(long, default_value = "euclid-cos")]
     recon_features: String,
     /// Rows drawn for training.
     #[arg(long, default_value_t = 400_000)]
