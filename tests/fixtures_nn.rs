@@ -101,7 +101,7 @@ fn tch_recon_features_match_every_case() {
         let s = shape_of(case);
         let x = tensor(flat(&case["x"]), &s);
         let x_hat = tensor(flat(&case["x_hat"]), &s);
-        let features = values(&ReconFeatures::default().compute(&x, &x_hat));
+        let features = values(&ReconFeatures::default().compute(&x, &x_hat).unwrap());
         assert_close(&features, &flat(&case["features"]), TOL, &name);
     }
 }

@@ -5,6 +5,8 @@ use std::sync::Arc;
 
 use tch::{Kind, Tensor};
 
+use crate::{NnError, Result};
+
 /// Upper clip of the relative reconstruction distance.
 const MAX_RELATIVE_DISTANCE: f64 = 100.0;
 const NORM_FLOOR: f64 = 1e-12;
@@ -45,6 +47,18 @@ impl fmt::Debug for ReconFeatures {
 }
 
 impl ReconFeatures {
+    /// A user function of `(x, x_hat)` (both `N x F`) returning `N x width` features;
+    /// `width` may be 0. It must be differentiable in `x_hat` for training.
+    pub fn custom<F>(width: usize, func: F) -> Self
+    where
+        F: Fn(&Tensor, &Tensor) -> Tensor + Send + Sync + 'static,
+    {
+        Self::Custom {
+            width,
+            func: Arc::new(func),
+        }
+    }
+
     /// Number of features `R` per row.
     pub fn width(&self) -> usize {
         match self {
@@ -54,11 +68,11 @@ impl ReconFeatures {
     }
 
     /// The features of `x` and its reconstruction `x_hat` (any shape, first axis rows),
-    /// `N x R`.
-    pub fn compute(&self, x: &Tensor, x_hat: &Tensor) -> Tensor {
+    /// `N x R`. Errors when a user function returns another shape.
+    pub fn compute(&self, x: &Tensor, x_hat: &Tensor) -> Result<Tensor> {
         let x = x.flatten(1, -1);
         let x_hat = x_hat.flatten(1, -1);
-        match self {
+        let features = match self {
             Self::RelativeDistanceCosine => {
                 let norm_x = x.norm_scalaropt_dim(2, 1, false);
                 let rel =
@@ -72,8 +86,22 @@ impl ReconFeatures {
                 let mse = (&x - &x_hat).square().mean_dim(1, false, Kind::Float);
                 Tensor::stack(&[mse, cosine(&x, &x_hat)], 1)
             }
-            Self::Custom { width, func } => func(&x, &x_hat).reshape([-1, *width as i64]),
-        }
+            Self::Custom { width, func } => {
+                let out = func(&x, &x_hat);
+                let rows = x.size()[0];
+                let fits =
+                    out.size().first() == Some(&rows) && out.numel() as i64 == rows * *width as i64;
+                if !fits {
+                    return Err(NnError::ReconFeatures {
+                        rows,
+                        width: *width,
+                        got: out.size(),
+                    });
+                }
+                out.reshape([rows, *width as i64])
+            }
+        };
+        Ok(features)
     }
 }
 

@@ -27,19 +27,32 @@
 mod config;
 mod detector;
 mod error;
+mod fit;
 mod input;
+mod networks;
+mod persist;
 mod prediction;
+mod progress;
+mod scaling;
+mod threshold;
 
 pub use aegmm_gmm::GmmParams;
 pub use aegmm_nn::{
-    EpochStats, History, LossWeights, OptimizerKind, ReconFeatures, TabularLayout, TrainConfig,
+    BatchStats, ConvLayout, EpochStats, Forward, History, ImageFormat, JointModel, LossFn,
+    LossTerms, LossWeights, ModelOutput, OptimizerKind, ReconFeatures, TabularLayout, TrainConfig,
+    TrainEvent,
 };
 pub use config::AegmmConfig;
-pub use detector::OutlierAegmm;
+pub use detector::{OutlierAegmm, DETECTOR_NAME};
 pub use error::AegmmError;
-pub use input::InputElement;
-pub use prediction::{Meta, Prediction, PredictionData};
+pub use fit::FitOptions;
+pub use input::{DetectorInput, InputElement};
+pub use networks::{JointBuilder, ModuleBuilder, NetworkDims, Networks};
+pub use persist::{LoadOptions, FORMAT_VERSION};
+pub use prediction::{Meta, PredictOptions, Prediction, PredictionData};
+pub use scaling::InputScaling;
 pub use tch::Device;
+pub use threshold::threshold_for_share;
 
 /// Result type of this crate.
 pub type Result<T> = std::result::Result<T, AegmmError>;
