@@ -143,7 +143,8 @@ pub fn conv_autoencoder(
         ));
     }
     let sizes = stage_sizes(h, w, layers);
-    if sizes.iter().any(|&(h, w)| h < 1 || w < 1) {
+    // A 4 x 4 kernel with padding 1 needs at least 2 x 2 pixels coming in.
+    if sizes[..layers].iter().any(|&(h, w)| h < 2 || w < 2) {
         return Err(NnError::Config(format!(
             "images of {h} x {w} are too small for {layers} convolutions of stride 2: \
              use fewer ConvLayout.channels (each halves height and width)"
