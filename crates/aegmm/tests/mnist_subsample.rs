@@ -26,7 +26,7 @@ fn the_convolutional_detector_tells_ones_from_other_digits() {
     let protocol = mnist::Protocol {
         digit: 1,
         train_rows: 200,
-        test_inliers: 100,
+        test_inliers: Some(100),
         test_outliers: Some(300),
         epochs: 5,
         seed: 1,

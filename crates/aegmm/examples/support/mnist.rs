@@ -69,8 +69,8 @@ pub struct Protocol {
     pub digit: u8,
     /// Inlier images to train on.
     pub train_rows: usize,
-    /// Held-out inlier images in the test set.
-    pub test_inliers: usize,
+    /// Held-out inlier images in the test set (`None`: all that are not trained on).
+    pub test_inliers: Option<usize>,
     /// Images of other digits in the test set (`None`: all of them).
     pub test_outliers: Option<usize>,
     /// Training epochs.
@@ -90,6 +90,8 @@ pub struct Outcome {
     pub train_seconds: f64,
     /// Seconds spent scoring the test set.
     pub score_seconds: f64,
+    /// Held-out images of the digit in the test set.
+    pub test_inliers: usize,
     /// Images of other digits in the test set.
     pub test_outliers: usize,
 }
@@ -125,13 +127,15 @@ pub fn run(data: &Mnist, p: &Protocol) -> Result<Outcome, Box<dyn Error>> {
         .collect();
     inliers.shuffle(&mut rng);
     others.shuffle(&mut rng);
-    if p.train_rows + p.test_inliers > inliers.len() {
+    let n_in = p
+        .test_inliers
+        .unwrap_or(inliers.len().saturating_sub(p.train_rows));
+    if p.train_rows + n_in > inliers.len() || n_in == 0 {
         return Err(format!(
-            "digit {} has {} images: too few for {} training and {} test inliers",
+            "digit {} has {} images: too few for {} training and {n_in} test inliers",
             p.digit,
             inliers.len(),
             p.train_rows,
-            p.test_inliers
         )
         .into());
     }
@@ -140,7 +144,7 @@ pub fn run(data: &Mnist, p: &Protocol) -> Result<Outcome, Box<dyn Error>> {
         return Err(format!("only {} images show another digit", others.len()).into());
     }
     let train_idx = &inliers[..p.train_rows];
-    let mut test_idx = inliers[p.train_rows..p.train_rows + p.test_inliers].to_vec();
+    let mut test_idx = inliers[p.train_rows..p.train_rows + n_in].to_vec();
     test_idx.extend(&others[..n_out]);
     let is_outlier: Vec<bool> = test_idx
         .iter()
@@ -169,6 +173,7 @@ pub fn run(data: &Mnist, p: &Protocol) -> Result<Outcome, Box<dyn Error>> {
         final_loss: history.epochs.last().map_or(f64::NAN, |e| e.loss),
         train_seconds,
         score_seconds,
+        test_inliers: n_in,
         test_outliers: n_out,
     })
 }
