@@ -15,9 +15,11 @@ const NORM_FLOOR: f64 = 1e-12;
 pub type ReconFn = dyn Fn(&Tensor, &Tensor) -> Tensor + Send + Sync;
 
 /// Which features of the reconstruction join the latent code in `z`.
-#[derive(Clone)]
+#[derive(Clone, Default)]
 pub enum ReconFeatures {
-    /// Relative Euclidean distance (clipped at 100) and cosine similarity (`R = 2`).
+    /// Relative Euclidean distance (clipped at 100) and cosine similarity (`R = 2`); the
+    /// default.
+    #[default]
     RelativeDistanceCosine,
     /// Mean squared error and cosine similarity, as alibi-detect's page describes (`R = 2`).
     MseCosine,
@@ -28,12 +30,6 @@ pub enum ReconFeatures {
         /// The function; it must be differentiable in `x_hat` for training.
         func: Arc<ReconFn>,
     },
-}
-
-impl Default for ReconFeatures {
-    fn default() -> Self {
-        Self::RelativeDistanceCosine
-    }
 }
 
 impl fmt::Debug for ReconFeatures {
