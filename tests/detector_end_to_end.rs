@@ -142,8 +142,20 @@ fn a_rows_score_does_not_depend_on_its_batch() {
 fn same_seed_gives_identical_weights_mixture_and_scores() {
     let (x, _) = planted_outliers(300, 5, 4, 5);
     let run = || {
-        let mut d = OutlierAegmm::new(4, AegmmConfig { seed: 3, ..AegmmConfig::small() }).unwrap();
-        let train = TrainConfig { epochs: 3, batch_size: 64, seed: 3, ..TrainConfig::default() };
+        let mut d = OutlierAegmm::new(
+            4,
+            AegmmConfig {
+                seed: 3,
+                ..AegmmConfig::small()
+            },
+        )
+        .unwrap();
+        let train = TrainConfig {
+            epochs: 3,
+            batch_size: 64,
+            seed: 3,
+            ..TrainConfig::default()
+        };
         d.fit(&x, &train, &mut |_| {}).unwrap();
         d
     };

@@ -101,8 +101,45 @@ fn tch_recon_features_match_every_case() {
         let s = shape_of(case);
         let x = tensor(flat(&case["x"]), &s);
         let x_hat = tensor(flat(&case["x_hat"]), &s);
-        let features = values(&ReconFeatures::default().compute(&x, &x_hat));
+        let features = values(&ReconFeatures::default().compute(&x, &x_hat).unwrap());
         assert_close(&features, &flat(&case["features"]), TOL, &name);
+    }
+}
+
+#[test]
+fn euclidean_cosine_features_are_the_distance_and_the_fixture_cosine() {
+    for (i, case) in fixture_cases("recon_features.json").iter().enumerate() {
+        let name = case_name(case, i);
+        let s = shape_of(case);
+        let (xs, hs) = (flat(&case["x"]), flat(&case["x_hat"]));
+        let features = ReconFeatures::EuclideanCosine
+            .compute(&tensor(xs.clone(), &s), &tensor(hs.clone(), &s))
+            .unwrap();
+        let row_len = xs.len() / s[0];
+        let dist: Vec<f64> = (0..s[0])
+            .map(|r| {
+                let range = r * row_len..(r + 1) * row_len;
+                xs[range.clone()]
+                    .iter()
+                    .zip(&hs[range])
+                    .map(|(a, b)| (a - b).powi(2))
+                    .sum::<f64>()
+                    .sqrt()
+            })
+            .collect();
+        let cos: Vec<f64> = flat(&case["features"]).chunks(2).map(|f| f[1]).collect();
+        assert_close(
+            &values(&features.select(1, 0)),
+            &dist,
+            TOL,
+            &format!("{name} distance"),
+        );
+        assert_close(
+            &values(&features.select(1, 1)),
+            &cos,
+            TOL,
+            &format!("{name} cosine"),
+        );
     }
 }
 

@@ -126,7 +126,7 @@ pub fn run(
     let recon_features = match opts.recon_features.as_str() {
         "mse-cos" => ReconFeatures::MseCosine,
         "rel-cos" => ReconFeatures::RelativeDistanceCosine,
-        "euclid-cos" => euclidean_cosine(),
+        "euclid-cos" => ReconFeatures::EuclideanCosine,
         other => {
             return Err(BenchError::Other(format!(
                 "unknown recon features {other:?}: use euclid-cos, mse-cos or rel-cos"
@@ -182,24 +182,6 @@ pub fn run(
         finite,
         history,
     })
-}
-
-/// The Euclidean distance `|x - x_hat|` and the cosine similarity of each row.
-///
-/// On standardised KDD rows the paper's relative distance `|x - x_hat| / |x|` is scale-free:
-/// a far-off attack row and a normal row near the mean both score about 1, and the detector
-/// cannot tell them apart. The absolute distance keeps the magnitude; unlike the mean squared
-/// error its tail grows linearly, so one mixture component need not stretch over the squares
-/// of the farthest normal rows.
-fn euclidean_cosine() -> ReconFeatures {
-    ReconFeatures::Custom {
-        width: 2,
-        func: std::sync::Arc::new(|x: &tch::Tensor, x_hat: &tch::Tensor| {
-            let dist = (x - x_hat).square().sum_dim_intlist(1, false, None).sqrt();
-            let cos = ReconFeatures::MseCosine.compute(x, x_hat).select(1, 1);
-            tch::Tensor::stack(&[dist, cos], 1)
-        }),
-    }
 }
 
 /// `rows` row indices, `perc_outlier` of them attacks, all drawn without replacement and

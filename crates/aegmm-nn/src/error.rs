@@ -20,7 +20,8 @@ pub enum NnError {
         epoch: usize,
         /// 1-based batch within the epoch.
         batch: usize,
-        /// The first term that is not finite: `recon`, `energy` or `cov_diag`.
+        /// The first term that is not finite: `recon`, `energy`, `cov_diag`, `total` (a custom
+        /// loss whose terms are finite) or `gradient`.
         term: &'static str,
         /// Its value.
         value: f64,
@@ -48,5 +49,44 @@ pub enum NnError {
         component: usize,
         /// The largest jitter tried.
         jitter: f64,
+    },
+    /// A network returned a tensor of the wrong shape.
+    #[error(
+        "the {network} network returned a tensor of shape {got:?} for a batch of {rows} rows; \
+         expected {expected}. Build it for the detector's input shape, latent_dim and n_gmm"
+    )]
+    NetworkOutput {
+        /// Which network: `encoder`, `decoder`, `density` or `whole model`.
+        network: &'static str,
+        /// Rows in the batch.
+        rows: i64,
+        /// The shape that was needed, in words.
+        expected: String,
+        /// The shape that came back.
+        got: Vec<i64>,
+    },
+    /// The density network's output is not a softmax over the mixture components.
+    #[error(
+        "the density network's output is not a softmax over the {n_gmm} mixture components: \
+         {detail}. End the density network with a softmax over its last axis"
+    )]
+    NotSoftmax {
+        /// Number of components `K`.
+        n_gmm: usize,
+        /// What was seen (row sums, negative or non-finite entries).
+        detail: String,
+    },
+    /// A user's reconstruction-feature function returned the wrong shape.
+    #[error(
+        "the reconstruction-feature function returned shape {got:?} for a batch of {rows} \
+         rows; expected {rows} x {width} (the width given in ReconFeatures::Custom)"
+    )]
+    ReconFeatures {
+        /// Rows in the batch.
+        rows: i64,
+        /// The declared width `R`.
+        width: usize,
+        /// The shape that came back.
+        got: Vec<i64>,
     },
 }

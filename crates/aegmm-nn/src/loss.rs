@@ -24,6 +24,11 @@ impl Default for LossWeights {
     }
 }
 
+/// Signature of a training objective: the batch `x`, its forward pass, the loss weights and
+/// the covariance jitter `eps`, as [`aegmm_loss`] takes them. `total` is what gets minimised;
+/// the other three terms are reported in the history (return zeros for terms you do not use).
+pub type LossFn = dyn Fn(&Tensor, &Forward, LossWeights, f64) -> Result<LossTerms> + Send + Sync;
+
 /// The objective and its three terms for one batch, all scalar tensors.
 #[derive(Debug)]
 pub struct LossTerms {

@@ -14,8 +14,9 @@ pub enum Output {
 
 /// A stack of linear layers with `tanh` between them and a linear or softmax output.
 ///
-/// `sizes = [in, h1, ..., out]`. With `dropout = Some(p)`, dropout of rate `p` is applied
-/// before the output layer in training only.
+/// `sizes = [in, h1, ..., out]`; inputs of more than two axes (images) are flattened to
+/// `N x in` first. With `dropout = Some(p)`, dropout of rate `p` is applied before the output
+/// layer in training only.
 #[derive(Debug)]
 pub struct Mlp {
     layers: Vec<nn::Linear>,
@@ -49,7 +50,7 @@ impl Mlp {
 impl ModuleT for Mlp {
     fn forward_t(&self, xs: &Tensor, train: bool) -> Tensor {
         let last = self.layers.len() - 1;
-        let mut h = xs.shallow_clone();
+        let mut h = xs.flatten(1, -1);
         for (i, layer) in self.layers.iter().enumerate() {
             if i == last {
                 if let Some(p) = self.dropout {

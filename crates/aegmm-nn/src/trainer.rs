@@ -1,5 +1,7 @@
 //! The minibatch training loop.
 
+use std::fmt;
+use std::sync::Arc;
 use std::time::Instant;
 
 use rand::seq::SliceRandom;
@@ -8,7 +10,7 @@ use rand_chacha::ChaCha8Rng;
 use tch::nn::{self, OptimizerConfig};
 use tch::{Kind, Tensor};
 
-use crate::loss::{aegmm_loss, LossWeights};
+use crate::loss::{aegmm_loss, LossFn, LossWeights};
 use crate::network::AegmmNetwork;
 use crate::{NnError, Result};
 
@@ -118,6 +120,36 @@ pub struct EpochStats {
     pub skipped_batches: usize,
 }
 
+/// Loss terms of one minibatch, right after its optimizer step.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct BatchStats {
+    /// 1-based epoch number.
+    pub epoch: usize,
+    /// 1-based batch number within the epoch.
+    pub batch: usize,
+    /// Batches per epoch.
+    pub n_batches: usize,
+    /// Rows in this batch.
+    pub rows: usize,
+    /// Total loss of the batch.
+    pub loss: f64,
+    /// Reconstruction term.
+    pub recon: f64,
+    /// Energy term (unweighted).
+    pub energy: f64,
+    /// Covariance penalty (unweighted).
+    pub cov_diag: f64,
+}
+
+/// What the training loop reports as it goes: each batch, then each finished epoch.
+#[derive(Debug, Clone, Copy)]
+pub enum TrainEvent<'a> {
+    /// A batch was trained on.
+    Batch(&'a BatchStats),
+    /// An epoch ended.
+    Epoch(&'a EpochStats),
+}
+
 /// Per-epoch record of a training run.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct History {
@@ -125,10 +157,20 @@ pub struct History {
     pub epochs: Vec<EpochStats>,
 }
 
-/// Runs [`TrainConfig`] on a network.
-#[derive(Debug, Clone)]
+/// Runs [`TrainConfig`] on a network, with the SPEC objective or a user's [`LossFn`].
+#[derive(Clone)]
 pub struct Trainer {
     config: TrainConfig,
+    loss: Option<Arc<LossFn>>,
+}
+
+impl fmt::Debug for Trainer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Trainer")
+            .field("config", &self.config)
+            .field("custom_loss", &self.loss.is_some())
+            .finish()
+    }
 }
 
 #[derive(Default)]
@@ -145,7 +187,13 @@ impl Trainer {
     /// A trainer for a validated configuration.
     pub fn new(config: TrainConfig) -> Result<Self> {
         config.validate()?;
-        Ok(Self { config })
+        Ok(Self { config, loss: None })
+    }
+
+    /// Minimise `loss` instead of [`aegmm_loss`].
+    pub fn with_loss(mut self, loss: Arc<LossFn>) -> Self {
+        self.loss = Some(loss);
+        self
     }
 
     /// Trains `net`, whose weights live in `vs`, on `x` (first axis rows, any device), calling
@@ -156,6 +204,21 @@ impl Trainer {
         vs: &nn::VarStore,
         x: &Tensor,
         on_epoch: &mut dyn FnMut(&EpochStats),
+    ) -> Result<History> {
+        self.train_observed(net, vs, x, &mut |event| {
+            if let TrainEvent::Epoch(stats) = event {
+                on_epoch(stats);
+            }
+        })
+    }
+
+    /// As [`Self::train`], calling `observer` after every batch and every epoch.
+    pub fn train_observed(
+        &self,
+        net: &AegmmNetwork,
+        vs: &nn::VarStore,
+        x: &Tensor,
+        observer: &mut dyn FnMut(TrainEvent<'_>),
     ) -> Result<History> {
         let cfg = &self.config;
         let n = x.size()[0] as usize;
@@ -170,7 +233,7 @@ impl Trainer {
         for epoch in 1..=cfg.epochs {
             let start = Instant::now();
             order.shuffle(&mut rng);
-            let sums = self.run_epoch(net, vs, &mut opt, x, &order, epoch)?;
+            let sums = self.run_epoch(net, vs, &mut opt, x, &order, epoch, observer)?;
             let seconds = start.elapsed().as_secs_f64();
             let stats = EpochStats {
                 epoch,
@@ -182,12 +245,13 @@ impl Trainer {
                 rows_per_sec: n as f64 / seconds,
                 skipped_batches: sums.skipped,
             };
-            on_epoch(&stats);
+            observer(TrainEvent::Epoch(&stats));
             history.epochs.push(stats);
         }
         Ok(history)
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn run_epoch(
         &self,
         net: &AegmmNetwork,
@@ -196,12 +260,25 @@ impl Trainer {
         x: &Tensor,
         order: &[i64],
         epoch: usize,
+        observer: &mut dyn FnMut(TrainEvent<'_>),
     ) -> Result<Sums> {
         let mut sums = Sums::default();
+        let n_batches = order.len().div_ceil(self.config.batch_size);
         for (b, idx) in order.chunks(self.config.batch_size).enumerate() {
             match self.step(net, vs, opt, x, idx, epoch, b + 1) {
                 Ok(v) => {
-                    let rows = idx.len() as f64;
+                    let rows = idx.len();
+                    observer(TrainEvent::Batch(&BatchStats {
+                        epoch,
+                        batch: b + 1,
+                        n_batches,
+                        rows,
+                        loss: v[0],
+                        recon: v[1],
+                        energy: v[2],
+                        cov_diag: v[3],
+                    }));
+                    let rows = rows as f64;
                     sums.rows += rows;
                     sums.loss += v[0] * rows;
                     sums.recon += v[1] * rows;
@@ -233,8 +310,13 @@ impl Trainer {
     ) -> Result<[f64; 4]> {
         let idx = Tensor::from_slice(idx).to_device(x.device());
         let rows = x.index_select(0, &idx).to_device(vs.device());
-        let fwd = net.forward_t(&rows, true);
-        let terms = match aegmm_loss(&rows, &fwd, self.config.weights, self.config.eps) {
+        let fwd = net.forward_t(&rows, true)?;
+        let (weights, eps) = (self.config.weights, self.config.eps);
+        let loss = match &self.loss {
+            Some(loss) => loss(&rows, &fwd, weights, eps),
+            None => aegmm_loss(&rows, &fwd, weights, eps),
+        };
+        let terms = match loss {
             Ok(terms) => terms,
             Err(NnError::NonFiniteMixture) => {
                 let recon = f64::try_from((&rows - &fwd.x_hat).square().mean(Kind::Double))?;
@@ -297,16 +379,17 @@ impl Trainer {
     }
 }
 
+/// `v` holds total, recon, energy and cov_diag; names the first non-finite term, the total
+/// only when every term is finite.
 fn check_finite_terms(v: &[f64], epoch: usize, batch: usize) -> Result<()> {
-    let names = ["recon", "energy", "cov_diag"];
+    let names = ["total", "recon", "energy", "cov_diag"];
     if v.iter().all(|t| t.is_finite()) {
         return Ok(());
     }
-    let (i, value) = v[1..]
-        .iter()
-        .enumerate()
+    let (i, value) = (1..v.len())
+        .chain([0])
+        .map(|i| (i, v[i]))
         .find(|(_, t)| !t.is_finite())
-        .map(|(i, t)| (i, *t))
         .unwrap_or((0, v[0]));
     Err(NnError::NonFiniteLoss {
         epoch,

@@ -1,8 +1,10 @@
 //! Construction settings of the detector.
 
-use aegmm_nn::{ReconFeatures, TabularLayout};
+use aegmm_nn::{ImageFormat, ReconFeatures, TabularLayout};
 use tch::Device;
 
+use crate::networks::Networks;
+use crate::scaling::InputScaling;
 use crate::{AegmmError, Result};
 
 /// How the detector is built. Defaults follow alibi-detect's KDD Cup 99 example.
@@ -11,11 +13,21 @@ pub struct AegmmConfig {
     /// Number of mixture components `K` (default 2).
     pub n_gmm: usize,
     /// Layer sizes of the default networks (default encoder 60-30-10, latent 1,
-    /// decoder 10-30-60, density 10).
+    /// decoder 10-30-60, density 10). `layout.latent_dim` is the latent width for every kind
+    /// of [`Networks`], user networks included; the hidden sizes shape only the default ones.
     pub layout: TabularLayout,
+    /// The encoder, decoder and density network (default [`Networks::Dense`], fully
+    /// connected from `layout`).
+    pub networks: Networks,
     /// Reconstruction features appended to the latent code (default relative distance and
-    /// cosine similarity).
+    /// cosine similarity, `R = 2`); the mixture dimension is `layout.latent_dim + R`.
     pub recon_features: ReconFeatures,
+    /// Axis order of images, for rows of three axes (default channels last,
+    /// `N x H x W x C`). User networks get images in this order as given.
+    pub image_format: ImageFormat,
+    /// Standardisation applied to every input before the networks (default `None`); saved
+    /// with the detector.
+    pub input_scaling: Option<InputScaling>,
     /// Jitter added to every covariance diagonal before its Cholesky factorisation
     /// (default 1e-6).
     pub eps: f64,
@@ -36,7 +48,10 @@ impl Default for AegmmConfig {
         Self {
             n_gmm: 2,
             layout: TabularLayout::default(),
+            networks: Networks::Dense,
             recon_features: ReconFeatures::default(),
+            image_format: ImageFormat::ChannelsLast,
+            input_scaling: None,
             eps: 1e-6,
             threshold: None,
             data_type: None,

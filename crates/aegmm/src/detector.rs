@@ -1,15 +1,16 @@
-//! The detector: fit, score, threshold, predict.
+//! The detector: construction, scoring and prediction.
 
 use std::sync::Mutex;
 
-use aegmm_gmm::{percentile, GmmAccumulator, GmmParams};
-use aegmm_nn::{AegmmNetwork, EpochStats, History, TrainConfig, Trainer};
-use ndarray::{Array1, Array2, ArrayBase, Data, Dimension};
-use tch::{nn, Kind, Tensor};
+use aegmm_gmm::{GmmAccumulator, GmmParams};
+use aegmm_nn::{check_softmax, AegmmNetwork, Forward};
+use ndarray::{Array1, Array2, Axis};
+use tch::{nn, Device, Kind, Tensor};
 
 use crate::config::AegmmConfig;
-use crate::input::{check_input, rows_to_tensor, InputElement};
-use crate::prediction::{Meta, Prediction, PredictionData};
+use crate::input::{batch_tensor, check_shape, DetectorInput};
+use crate::networks::NetworkDims;
+use crate::prediction::{Meta, PredictOptions, Prediction, PredictionData};
 use crate::{AegmmError, Result};
 
 static INIT_LOCK: Mutex<()> = Mutex::new(());
@@ -20,21 +21,52 @@ pub const DETECTOR_NAME: &str = "OutlierAEGMM";
 /// The AEGMM outlier detector: networks, fitted mixture and threshold.
 #[derive(Debug)]
 pub struct OutlierAegmm {
-    config: AegmmConfig,
-    row_shape: Vec<usize>,
-    vs: nn::VarStore,
-    net: AegmmNetwork,
-    gmm: Option<GmmParams>,
-    threshold: Option<f64>,
+    pub(crate) config: AegmmConfig,
+    pub(crate) row_shape: Vec<usize>,
+    pub(crate) vs: nn::VarStore,
+    pub(crate) net: AegmmNetwork,
+    pub(crate) gmm: Option<GmmParams>,
+    pub(crate) threshold: Option<f64>,
+}
+
+/// Energies of a batch and, when asked, each feature's squared reconstruction error.
+struct BatchScores {
+    energy: Vec<f64>,
+    features: Option<Array2<f64>>,
 }
 
 impl OutlierAegmm {
-    /// A detector for rows of `n_features` values with the default fully connected networks.
+    /// A detector for rows of `n_features` values.
     pub fn new(n_features: usize, config: AegmmConfig) -> Result<Self> {
+        Self::with_shape(&[n_features], config)
+    }
+
+    /// A detector for rows of shape `row_shape`: `[F]` for tables, `[H, W, C]` or `[C, H, W]`
+    /// for images (as `config.image_format` says), any other shape for user networks.
+    ///
+    /// Builds the networks of `config.networks` and runs them once on two all-zero rows: a
+    /// network that returns the wrong shape, or a density network whose output is not a
+    /// softmax over `n_gmm`, is an error here, before any training.
+    pub fn with_shape(row_shape: &[usize], config: AegmmConfig) -> Result<Self> {
         config.validate()?;
-        if n_features == 0 {
-            return Err(AegmmError::Config("n_features must be at least 1".into()));
+        if row_shape.is_empty() || row_shape.contains(&0) {
+            return Err(AegmmError::Config(format!(
+                "every axis of a row needs at least one value, got row shape {row_shape:?}"
+            )));
         }
+        let n_features = row_shape.iter().product();
+        if let Some(scaling) = &config.input_scaling {
+            scaling.validate(n_features)?;
+        }
+        let dims = NetworkDims {
+            input_shape: row_shape.to_vec(),
+            n_features,
+            latent_dim: config.layout.latent_dim,
+            recon_dim: config.recon_features.width(),
+            mixture_dim: config.layout.latent_dim + config.recon_features.width(),
+            n_gmm: config.n_gmm,
+        };
+
         // libtorch's generator is global: hold it while seeding and drawing initial weights
         // so that detectors built on other threads cannot interleave their draws.
         let guard = INIT_LOCK
@@ -42,28 +74,45 @@ impl OutlierAegmm {
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         tch::manual_seed(config.seed as i64);
         let vs = nn::VarStore::new(config.device);
-        let net = AegmmNetwork::tabular(
-            &vs.root(),
-            n_features,
-            &config.layout,
-            config.n_gmm,
-            config.recon_features.clone(),
-        );
+        let net = config.networks.build(&vs.root(), &dims, &config);
         drop(guard);
-        let threshold = config.threshold;
-        Ok(Self {
+
+        let detector = Self {
+            threshold: config.threshold,
             config,
-            row_shape: vec![n_features],
+            row_shape: row_shape.to_vec(),
             vs,
-            net,
+            net: net?,
             gmm: None,
-            threshold,
-        })
+        };
+        detector.probe_networks()?;
+        Ok(detector)
     }
 
     /// The construction settings.
     pub fn config(&self) -> &AegmmConfig {
         &self.config
+    }
+
+    /// Shape of one input row.
+    pub fn row_shape(&self) -> &[usize] {
+        &self.row_shape
+    }
+
+    /// The `VarStore` holding every network weight.
+    pub fn var_store(&self) -> &nn::VarStore {
+        &self.vs
+    }
+
+    /// Where the networks run.
+    pub fn device(&self) -> Device {
+        self.vs.device()
+    }
+
+    /// Moves the networks (and all later training and scoring) to `device`.
+    pub fn set_device(&mut self, device: Device) {
+        self.vs.set_device(device);
+        self.config.device = device;
     }
 
     /// The mixture fitted over the whole training set, once `fit` has run.
@@ -92,120 +141,71 @@ impl OutlierAegmm {
         Ok(())
     }
 
-    /// Trains the networks on `x` (`N x F`, f32 or f64), then estimates the mixture over all
-    /// of `x` batch by batch. `on_epoch` sees each epoch's loss terms and speed.
-    pub fn fit<T, S, D>(
-        &mut self,
-        x: &ArrayBase<S, D>,
-        train: &TrainConfig,
-        on_epoch: &mut dyn FnMut(&EpochStats),
-    ) -> Result<History>
-    where
-        T: InputElement,
-        S: Data<Elem = T>,
-        D: Dimension,
-    {
-        check_input(x, &self.row_shape)?;
-        let n = x.shape()[0];
-        if train.batch_size > n {
-            return Err(AegmmError::Config(format!(
-                "batch_size {} is larger than the {n} training rows",
-                train.batch_size
-            )));
-        }
-        let trainer = Trainer::new(train.clone())?;
-        let x_all = rows_to_tensor(x, 0, n);
-        let history = trainer.train(&self.net, &self.vs, &x_all, on_epoch)?;
-        self.gmm = Some(self.estimate_mixture(&x_all)?);
-        Ok(history)
+    /// The energy (outlier score) of every row of `x`, `N`; higher is more unusual.
+    pub fn score<X: DetectorInput + ?Sized>(&self, x: &X) -> Result<Array1<f64>> {
+        Ok(Array1::from(self.score_batches(x, false)?.energy))
     }
 
-    /// The energy (outlier score) of every row of `x`, `N`; higher is more unusual.
-    pub fn score<T, S, D>(&self, x: &ArrayBase<S, D>) -> Result<Array1<f64>>
-    where
-        T: InputElement,
-        S: Data<Elem = T>,
-        D: Dimension,
-    {
-        let gmm = self.gmm.as_ref().ok_or(AegmmError::NotFitted)?;
-        check_input(x, &self.row_shape)?;
-        let n = x.shape()[0];
-        let mut energy = Vec::with_capacity(n);
-        for start in (0..n).step_by(self.config.score_batch_size) {
-            let end = (start + self.config.score_batch_size).min(n);
-            let (z, _) = self.forward_batch(&rows_to_tensor(x, start, end))?;
-            energy.extend(gmm.energy(z.view())?);
-        }
-        Ok(Array1::from(energy))
+    /// Each feature's squared reconstruction error `(x - x_hat)^2` for every row of `x`,
+    /// `N x F` (images flattened in the order of their axes), in the units the networks see.
+    pub fn feature_score<X: DetectorInput + ?Sized>(&self, x: &X) -> Result<Array2<f64>> {
+        let scores = self.score_batches(x, true)?;
+        scores
+            .features
+            .ok_or_else(|| AegmmError::Config("internal: feature scores were not kept".into()))
     }
 
     /// The mixture inputs `z = [latent, recon_features]` of every row of `x`, `N x D`, as
     /// scoring computes them (dropout off).
-    pub fn mixture_inputs<T, S, D>(&self, x: &ArrayBase<S, D>) -> Result<Array2<f64>>
-    where
-        T: InputElement,
-        S: Data<Elem = T>,
-        D: Dimension,
-    {
-        check_input(x, &self.row_shape)?;
-        let n = x.shape()[0];
-        let mut rows = Vec::with_capacity(n);
-        for start in (0..n).step_by(self.config.score_batch_size) {
-            let end = (start + self.config.score_batch_size).min(n);
-            rows.push(self.forward_batch(&rows_to_tensor(x, start, end))?.0);
+    pub fn mixture_inputs<X: DetectorInput + ?Sized>(&self, x: &X) -> Result<Array2<f64>> {
+        let n = check_shape(x, &self.row_shape)?;
+        let mut rows = Vec::with_capacity(n.div_ceil(self.config.score_batch_size));
+        for (start, end) in self.batches(n) {
+            let fwd = self.forward_eval(&self.input_batch(x, start, end)?)?;
+            rows.push(to_array2(&fwd.z)?);
         }
         let views: Vec<_> = rows.iter().map(|r| r.view()).collect();
-        ndarray::concatenate(ndarray::Axis(0), &views)
+        ndarray::concatenate(Axis(0), &views)
             .map_err(|e| AegmmError::Config(format!("internal shape error: {e}")))
-    }
-
-    /// Sets the threshold to the `threshold_perc` percentile (`0..=100`, linear interpolation)
-    /// of the energies of `x`, the share of `x` taken as normal; returns it.
-    pub fn infer_threshold<T, S, D>(
-        &mut self,
-        x: &ArrayBase<S, D>,
-        threshold_perc: f64,
-    ) -> Result<f64>
-    where
-        T: InputElement,
-        S: Data<Elem = T>,
-        D: Dimension,
-    {
-        if !(0.0..=100.0).contains(&threshold_perc) {
-            return Err(AegmmError::Config(format!(
-                "threshold_perc must be in [0, 100], got {threshold_perc}"
-            )));
-        }
-        let energy = self.score(x)?;
-        let threshold = percentile(
-            energy.as_slice().unwrap_or(&energy.to_vec()),
-            threshold_perc,
-        )?;
-        self.set_threshold(threshold)?;
-        Ok(threshold)
     }
 
     /// Flags each row of `x` whose energy is strictly above the threshold; with
     /// `return_instance_score` the energies come along.
-    pub fn predict<T, S, D>(
+    pub fn predict<X: DetectorInput + ?Sized>(
         &self,
-        x: &ArrayBase<S, D>,
+        x: &X,
         return_instance_score: bool,
-    ) -> Result<Prediction>
-    where
-        T: InputElement,
-        S: Data<Elem = T>,
-        D: Dimension,
-    {
+    ) -> Result<Prediction> {
+        let options = PredictOptions {
+            return_instance_score,
+            return_feature_score: false,
+        };
+        self.predict_with(x, &options)
+    }
+
+    /// As [`Self::predict`], with every option of [`PredictOptions`], per-feature
+    /// reconstruction errors included.
+    pub fn predict_with<X: DetectorInput + ?Sized>(
+        &self,
+        x: &X,
+        options: &PredictOptions,
+    ) -> Result<Prediction> {
         let threshold = self.threshold.ok_or(AegmmError::NoThreshold)?;
-        let energy = self.score(x)?;
-        let is_outlier = energy.iter().map(|&e| u8::from(e > threshold)).collect();
+        let scores = self.score_batches(x, options.return_feature_score)?;
+        let is_outlier = scores
+            .energy
+            .iter()
+            .map(|&e| u8::from(e > threshold))
+            .collect();
+        let feature_score = scores
+            .features
+            .map(|f| f.outer_iter().map(|row| row.to_vec()).collect());
         Ok(Prediction {
             meta: self.meta(),
             data: PredictionData {
                 is_outlier,
-                instance_score: return_instance_score.then(|| energy.to_vec()),
-                feature_score: None,
+                instance_score: options.return_instance_score.then_some(scores.energy),
+                feature_score,
             },
         })
     }
@@ -221,36 +221,92 @@ impl OutlierAegmm {
         }
     }
 
-    /// The mixture over all rows of `x`, accumulated one scoring batch at a time.
-    fn estimate_mixture(&self, x: &Tensor) -> Result<GmmParams> {
-        let n = x.size()[0];
-        let k = self.config.n_gmm;
-        let d = self.config.layout.latent_dim + self.config.recon_features.width();
-        let mut acc = GmmAccumulator::new(k, d);
-        let step = self.config.score_batch_size as i64;
-        for start in (0..n).step_by(step as usize) {
-            let len = step.min(n - start);
-            let (z, gamma) = self.forward_batch(&x.narrow(0, start, len))?;
-            acc.update(z.view(), gamma.view())?;
+    /// Energies of every row of `x`, and each feature's squared error when `features`.
+    fn score_batches<X: DetectorInput + ?Sized>(
+        &self,
+        x: &X,
+        features: bool,
+    ) -> Result<BatchScores> {
+        let gmm = self.gmm.as_ref().ok_or(AegmmError::NotFitted)?;
+        let n = check_shape(x, &self.row_shape)?;
+        let mut energy = Vec::with_capacity(n);
+        let mut errors = Vec::new();
+        for (start, end) in self.batches(n) {
+            let batch = self.input_batch(x, start, end)?;
+            let fwd = self.forward_eval(&batch)?;
+            energy.extend(gmm.energy(to_array2(&fwd.z)?.view())?);
+            if features {
+                let squared = (&batch - &fwd.x_hat).square().flatten(1, -1);
+                errors.push(to_array2(&squared)?);
+            }
+        }
+        let features = if features {
+            let views: Vec<_> = errors.iter().map(|e| e.view()).collect();
+            Some(
+                ndarray::concatenate(Axis(0), &views)
+                    .map_err(|e| AegmmError::Config(format!("internal shape error: {e}")))?,
+            )
+        } else {
+            None
+        };
+        Ok(BatchScores { energy, features })
+    }
+
+    /// `(start, end)` of each scoring batch over `n` rows.
+    pub(crate) fn batches(&self, n: usize) -> impl Iterator<Item = (usize, usize)> {
+        let step = self.config.score_batch_size;
+        (0..n)
+            .step_by(step)
+            .map(move |start| (start, (start + step).min(n)))
+    }
+
+    /// Rows `start..end` of `x`, checked, scaled and on the networks' device.
+    pub(crate) fn input_batch<X: DetectorInput + ?Sized>(
+        &self,
+        x: &X,
+        start: usize,
+        end: usize,
+    ) -> Result<Tensor> {
+        let batch = batch_tensor(x, start, end, self.config.input_scaling.as_ref())?;
+        Ok(batch.to_device(self.vs.device()))
+    }
+
+    /// The forward pass of a prepared batch in scoring mode (dropout off, no gradients).
+    pub(crate) fn forward_eval(&self, batch: &Tensor) -> Result<Forward> {
+        Ok(tch::no_grad(|| self.net.forward_t(batch, false))?)
+    }
+
+    /// The mixture over all rows of `x` (prepared, any device), one scoring batch at a time.
+    pub(crate) fn estimate_mixture(&self, x: &Tensor) -> Result<GmmParams> {
+        let n = x.size()[0] as usize;
+        let mut acc = GmmAccumulator::new(self.config.n_gmm, self.net.mixture_dim());
+        for (start, end) in self.batches(n) {
+            let batch = x
+                .narrow(0, start as i64, (end - start) as i64)
+                .to_device(self.vs.device());
+            let fwd = self.forward_eval(&batch)?;
+            acc.update(to_array2(&fwd.z)?.view(), to_array2(&fwd.gamma)?.view())?;
         }
         Ok(acc.finish(self.config.eps)?)
     }
 
-    /// `z` (`N x D`) and `gamma` (`N x K`) of a batch, in scoring mode, as `f64` arrays.
-    fn forward_batch(&self, batch: &Tensor) -> Result<(Array2<f64>, Array2<f64>)> {
-        let fwd = tch::no_grad(|| {
-            self.net
-                .forward_t(&batch.to_device(self.vs.device()), false)
-        });
-        Ok((to_array2(&fwd.z)?, to_array2(&fwd.gamma)?))
+    /// Runs the networks once on two all-zero rows and checks every output.
+    fn probe_networks(&self) -> Result<()> {
+        let mut shape = vec![2_i64];
+        shape.extend(self.row_shape.iter().map(|&s| s as i64));
+        let zeros = Tensor::zeros(shape, (Kind::Float, self.vs.device()));
+        let fwd = self.forward_eval(&zeros)?;
+        check_softmax(&fwd.gamma, self.config.n_gmm)?;
+        Ok(())
     }
 }
 
-fn to_array2(t: &Tensor) -> Result<Array2<f64>> {
+/// A 2-d tensor as an `f64` array on the CPU.
+pub(crate) fn to_array2(t: &Tensor) -> Result<Array2<f64>> {
     let (rows, cols) = t.size2()?;
     let values = Vec::<f64>::try_from(
         t.to_kind(Kind::Double)
-            .to_device(tch::Device::Cpu)
+            .to_device(Device::Cpu)
             .flatten(0, -1),
     )?;
     Array2::from_shape_vec((rows as usize, cols as usize), values)

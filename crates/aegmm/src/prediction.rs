@@ -24,7 +24,9 @@ pub struct PredictionData {
     pub is_outlier: Vec<u8>,
     /// The energy of each row when asked for, else `None` (JSON `null`); `N`.
     pub instance_score: Option<Vec<f64>>,
-    /// Per-feature scores; not computed (JSON `null`).
+    /// Squared reconstruction error of every feature of every row when asked for, else
+    /// `None` (JSON `null`); `N` rows of `F` values, each row's features in the order of the
+    /// input's axes (images flattened), in the units the networks see (after any scaling).
     pub feature_score: Option<Vec<Vec<f64>>>,
 }
 
@@ -35,4 +37,23 @@ pub struct Prediction {
     pub meta: Meta,
     /// Per-row results.
     pub data: PredictionData,
+}
+
+/// What `predict_with` returns besides the outlier flags.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PredictOptions {
+    /// Return each row's energy as `instance_score` (default `true`, as alibi-detect).
+    pub return_instance_score: bool,
+    /// Return each feature's squared reconstruction error as `feature_score`
+    /// (default `false`).
+    pub return_feature_score: bool,
+}
+
+impl Default for PredictOptions {
+    fn default() -> Self {
+        Self {
+            return_instance_score: true,
+            return_feature_score: false,
+        }
+    }
 }
