@@ -44,7 +44,8 @@ pub struct TrainConfig {
     pub optimizer: OptimizerKind,
     /// Weights of the loss terms (default 0.1 and 0.005).
     pub weights: LossWeights,
-    /// Covariance jitter of the batch mixtures (default 1e-6).
+    /// Covariance jitter of the batch mixtures (default 1e-6). The `aegmm` detector replaces
+    /// it with its own `AegmmConfig::eps`, so that training and scoring share one jitter.
     pub eps: f64,
     /// Seed of the per-epoch reshuffle (default 0).
     pub seed: u64,

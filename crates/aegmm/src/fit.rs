@@ -130,6 +130,11 @@ impl OutlierAegmm {
         if let Some(device) = device {
             self.set_device(device);
         }
+        // One jitter for the batch mixtures and the final one: the detector's.
+        let train = TrainConfig {
+            eps: self.config().eps,
+            ..train.clone()
+        };
         let mut trainer = Trainer::new(train.clone())?;
         if let Some(loss) = loss {
             trainer = trainer.with_loss(loss);
