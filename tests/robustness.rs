@@ -403,3 +403,15 @@ fn sorted_training_data_trains_as_well_as_shuffled() {
         "sorted {auc_sorted} vs shuffled {auc_shuffled}"
     );
 }
+
+#[test]
+fn a_refit_that_fails_leaves_the_detector_unfitted_not_half_updated() {
+    let (x, _) = planted_outliers(64, 0, 4, 12);
+    let mut d = small_detector();
+    d.fit(&x, &train(1, 16), &mut |_| {}).unwrap();
+    let mut bad = x.clone();
+    bad.row_mut(3).fill(1e30);
+    assert!(d.fit(&bad, &train(1, 16), &mut |_| {}).is_err());
+    assert!(d.gmm().is_none());
+    assert!(matches!(d.score(&x), Err(AegmmError::NotFitted)));
+}

@@ -107,7 +107,13 @@ impl OutlierAegmm {
     /// callback or another device ([`FitOptions`]).
     ///
     /// Dropout and other training-only behaviour of the networks is on while training and
-    /// off in every scoring call, the final mixture estimate included.
+    /// off in every scoring call, the final mixture estimate included. libtorch's generator
+    /// is seeded with `train.seed` first, so dropout masks repeat from run to run; that
+    /// generator is global to the process, so a fit on another thread that draws from it at
+    /// the same time changes them.
+    ///
+    /// A fit that fails part-way leaves the detector unfitted (scoring answers
+    /// [`AegmmError::NotFitted`]) rather than pairing new weights with an old mixture.
     pub fn fit_with<X: DetectorInput + ?Sized>(
         &mut self,
         x: &X,
@@ -141,6 +147,8 @@ impl OutlierAegmm {
         }
 
         let x_all = batch_tensor(x, 0, n, self.config.input_scaling.as_ref())?;
+        self.gmm = None;
+        tch::manual_seed(train.seed as i64);
         let mut progress = verbose.then(|| Progress::new(train.epochs));
         let mut observer = |event: TrainEvent<'_>| {
             if let Some(progress) = progress.as_mut() {
