@@ -17,6 +17,9 @@ commands:
   kdd-bench [args]   the main job: alibi-detect's KDD Cup 99 protocol on the raw data
                      (--epochs N, --seed S, --seeds N, --out FILE, --device cpu|cuda|cuda:N,
                      --train-rows N); prints per-epoch progress and a table, writes JSON
+  dagmm-bench [args] the DAGMM paper's protocol on KDD, KDD-Rev, Thyroid and Arrhythmia
+                     (--datasets a,b, --seeds N (default 20), --epochs N, --out FILE,
+                     --markdown FILE); writes docs/dagmm-bench.md and target/dagmm-bench.json
   test [args]        runs every test of the workspace (extra args go to `cargo test`)
   env                prints export lines so plain cargo finds libtorch:
                      eval \"$(cargo xtask env)\"
@@ -72,22 +75,8 @@ fn run() -> Result<ExitCode, String> {
             cargo_args.extend(args);
             cargo(&root, &torch, &cargo_args)
         }
-        "kdd-bench" => {
-            let torch = setup(&root, variant)?;
-            let mut cargo_args: Vec<String> = [
-                "run",
-                "--release",
-                "--quiet",
-                "-p",
-                "aegmm-bench",
-                "--",
-                "kdd",
-            ]
-            .map(String::from)
-            .into();
-            cargo_args.extend(args);
-            cargo(&root, &torch, &cargo_args)
-        }
+        "kdd-bench" => bench(&root, variant, "kdd", args),
+        "dagmm-bench" => bench(&root, variant, "paper", args),
         other => Err(format!("unknown command {other:?}\n\n{USAGE}")),
     }
 }
@@ -103,6 +92,24 @@ fn workspace_root() -> PathBuf {
         .parent()
         .expect("xtask lives in the workspace")
         .to_path_buf()
+}
+
+/// Runs a subcommand of the release-built `aegmm-bench` with the user's arguments.
+fn bench(root: &Path, variant: Variant, sub: &str, args: Vec<String>) -> Result<ExitCode, String> {
+    let torch = setup(root, variant)?;
+    let mut cargo_args: Vec<String> = [
+        "run",
+        "--release",
+        "--quiet",
+        "-p",
+        "aegmm-bench",
+        "--",
+        sub,
+    ]
+    .map(String::from)
+    .into();
+    cargo_args.extend(args);
+    cargo(root, &torch, &cargo_args)
 }
 
 /// Makes sure the system libraries and libtorch are there; returns where libtorch is.

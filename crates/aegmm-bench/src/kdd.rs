@@ -116,3 +116,74 @@ pub fn read_columns(data_file: &Path, names_file: &Path, columns: &[&str]) -> Re
         .map_err(|e| BenchError::Other(e.to_string()))?;
     Ok(KddTable { x, labels })
 }
+
+/// The symbolic columns one-hot encoded by the DAGMM paper's preprocessing.
+pub const SYMBOLIC_COLUMNS: [&str; 3] = ["protocol_type", "service", "flag"];
+
+/// Every row of the gzipped CSV `data_file` with the symbolic columns one-hot encoded
+/// (categories in sorted order, as `pandas.get_dummies` makes them, `protocol_type` first,
+/// then `service`, then `flag`), followed by the 38 other columns in file order, unscaled.
+pub fn read_one_hot(data_file: &Path, names_file: &Path) -> Result<KddTable> {
+    let names = feature_names(names_file)?;
+    let symbolic: Vec<usize> = SYMBOLIC_COLUMNS
+        .iter()
+        .map(|c| {
+            names
+                .iter()
+                .position(|n| n == c)
+                .expect("kddcup.names lists the symbolic columns")
+        })
+        .collect();
+    let numeric: Vec<usize> = (0..names.len()).filter(|i| !symbolic.contains(i)).collect();
+
+    let file = File::open(data_file).map_err(|source| BenchError::Io {
+        path: data_file.into(),
+        source,
+    })?;
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    for (i, line) in BufReader::new(GzDecoder::new(file)).lines().enumerate() {
+        let line = line.map_err(|source| BenchError::Io {
+            path: data_file.into(),
+            source,
+        })?;
+        let fields: Vec<String> = line.split(',').map(String::from).collect();
+        if fields.len() != names.len() + 1 {
+            return Err(BenchError::Format {
+                path: data_file.into(),
+                line: i + 1,
+                msg: format!("{} fields, expected {}", fields.len(), names.len() + 1),
+            });
+        }
+        rows.push(fields);
+    }
+
+    let categories: Vec<Vec<String>> = symbolic
+        .iter()
+        .map(|&c| {
+            let mut values: Vec<String> = rows.iter().map(|r| r[c].clone()).collect();
+            values.sort();
+            values.dedup();
+            values
+        })
+        .collect();
+    let width = categories.iter().map(Vec::len).sum::<usize>() + numeric.len();
+    let mut x = Array2::zeros((rows.len(), width));
+    let mut labels = Vec::with_capacity(rows.len());
+    for (i, fields) in rows.iter().enumerate() {
+        let mut offset = 0;
+        for (cats, &c) in categories.iter().zip(&symbolic) {
+            let k = cats.binary_search(&fields[c]).expect("category seen above");
+            x[[i, offset + k]] = 1.0;
+            offset += cats.len();
+        }
+        for (j, &c) in numeric.iter().enumerate() {
+            x[[i, offset + j]] = fields[c].parse().map_err(|_| BenchError::Format {
+                path: data_file.into(),
+                line: i + 1,
+                msg: format!("column {} is not a number: {:?}", names[c], fields[c]),
+            })?;
+        }
+        labels.push(fields[names.len()].trim_end_matches('.').to_string());
+    }
+    Ok(KddTable { x, labels })
+}

@@ -8,6 +8,8 @@
 pub mod alibi;
 pub mod kdd;
 pub mod metrics;
+pub mod odds;
+pub mod paper;
 pub mod stats;
 
 use std::path::PathBuf;
