@@ -157,15 +157,19 @@ fn parse_device(s: &str) -> Result<Device> {
     Ok(device)
 }
 
-fn kdd_bench(args: KddArgs) -> Result<()> {
-    if args.threads < 1 {
+/// Sets libtorch's CPU thread count and parses the device.
+fn torch_setup(threads: i32, device: &str) -> Result<Device> {
+    if threads < 1 {
         return Err(BenchError::Other(format!(
-            "--threads must be at least 1, got {}",
-            args.threads
+            "--threads must be at least 1, got {threads}"
         )));
     }
-    tch::set_num_threads(args.threads);
-    let device = parse_device(&args.device)?;
+    tch::set_num_threads(threads);
+    parse_device(device)
+}
+
+fn kdd_bench(args: KddArgs) -> Result<()> {
+    let device = torch_setup(args.threads, &args.device)?;
     let data = args.data.unwrap_or_else(default_data_dir).join("kddcup99");
     let out = args.out.unwrap_or_else(|| {
         PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/kdd-bench.json")
@@ -361,14 +365,7 @@ fn mixture_memory(args: MixtureMemoryArgs) -> Result<()> {
 
 fn paper_bench(args: PaperArgs) -> Result<()> {
     use aegmm_bench::paper::{self, PaperDataset};
-    if args.threads < 1 {
-        return Err(BenchError::Other(format!(
-            "--threads must be at least 1, got {}",
-            args.threads
-        )));
-    }
-    tch::set_num_threads(args.threads);
-    let device = parse_device(&args.device)?;
+    let device = torch_setup(args.threads, &args.device)?;
     let datasets = args
         .datasets
         .iter()
