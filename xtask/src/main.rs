@@ -17,6 +17,9 @@ commands:
   kdd-bench [args]   the main job: alibi-detect's KDD Cup 99 protocol on the raw data
                      (--epochs N, --seed S, --seeds N, --out FILE, --device cpu|cuda|cuda:N,
                      --train-rows N); prints per-epoch progress and a table, writes JSON
+  install [args]     builds the `aegmm` command line in release mode and installs it with
+                     `cargo install` (extra args go to it, e.g. --root DIR); the binary
+                     finds libtorch through its rpath, from any folder, with no variable set
   test [args]        runs every test of the workspace (extra args go to `cargo test`)
   env                prints export lines so plain cargo finds libtorch:
                      eval \"$(cargo xtask env)\"
@@ -71,6 +74,20 @@ fn run() -> Result<ExitCode, String> {
             let mut cargo_args = vec!["test".to_string(), "--workspace".to_string()];
             cargo_args.extend(args);
             cargo(&root, &torch, &cargo_args)
+        }
+        "install" => {
+            let torch = setup(&root, variant)?;
+            let mut cargo_args: Vec<String> = [
+                "install",
+                "--locked",
+                "--force",
+                "--path",
+                "crates/aegmm-cli",
+            ]
+            .map(String::from)
+            .into();
+            cargo_args.extend(args);
+            cargo(&root, &torch.resolved(), &cargo_args)
         }
         "kdd-bench" => {
             let torch = setup(&root, variant)?;

@@ -24,6 +24,7 @@ pub struct Cli {
 
 /// The subcommands.
 #[derive(Debug, Subcommand)]
+#[allow(clippy::large_enum_variant)] // parsed once per run
 pub enum Command {
     /// Train a detector on the rows of a file and save it as a model file.
     Fit(FitArgs),
@@ -85,6 +86,7 @@ pub enum InputFormat {
 
 /// `aegmm fit`.
 #[derive(Debug, Args)]
+#[command(allow_negative_numbers = true)]
 pub struct FitArgs {
     /// The training rows and their columns.
     #[command(flatten)]
@@ -182,6 +184,7 @@ pub struct FitSettings {
 /// Reconstruction features of the mixture input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Deserialize)]
 #[serde(rename_all = "kebab-case")]
+#[allow(clippy::enum_variant_names)] // the library's names
 pub enum ReconKind {
     /// Relative Euclidean distance and cosine similarity.
     RelativeDistanceCosine,
@@ -205,6 +208,7 @@ pub enum OptimizerChoice {
 
 /// `aegmm threshold`.
 #[derive(Debug, Args)]
+#[command(allow_negative_numbers = true)]
 #[command(group(ArgGroup::new("method").required(true).args(["perc", "contamination", "fpr"])))]
 pub struct ThresholdArgs {
     /// The rows whose energies set the threshold.

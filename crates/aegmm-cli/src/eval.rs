@@ -1,10 +1,10 @@
 //! `aegmm eval`: detection quality of a model on a labelled file, as JSON.
 
-use serde_json::json;
+use serde::Serialize;
 
 use crate::args::EvalArgs;
 use crate::error::{CliError, Result};
-use crate::metrics::{confusion, pr_auc, roc_auc};
+use crate::metrics::{confusion, pr_auc, roc_auc, Confusion};
 use crate::model_file;
 use crate::shared::open_for_model;
 use crate::table::is_outlier_label;
@@ -44,24 +44,36 @@ pub fn run(args: EvalArgs) -> Result<()> {
     let flagged: Vec<bool> = energy.iter().map(|&e| e > threshold).collect();
     let counts = confusion(&flagged, &truth);
     let outliers = truth.iter().filter(|&&t| t).count();
-    let report = json!({
-        "input": reader.file(),
-        "rows": energy.len(),
-        "outliers": outliers,
-        "inliers": energy.len() - outliers,
-        "skipped_rows": reader.skipped(),
-        "threshold": threshold,
-        "flagged": flagged.iter().filter(|&&f| f).count(),
-        "roc_auc": roc_auc(&energy, &truth),
-        "pr_auc": pr_auc(&energy, &truth),
-        "precision": counts.precision,
-        "recall": counts.recall,
-        "f1": counts.f1,
-        "true_positives": counts.true_positives,
-        "false_positives": counts.false_positives,
-        "false_negatives": counts.false_negatives,
-        "true_negatives": counts.true_negatives,
-    });
-    println!("{report:#}");
+    let report = Report {
+        input: reader.file(),
+        rows: energy.len(),
+        outliers,
+        inliers: energy.len() - outliers,
+        skipped_rows: reader.skipped(),
+        roc_auc: roc_auc(&energy, &truth),
+        pr_auc: pr_auc(&energy, &truth),
+        threshold,
+        flagged: flagged.iter().filter(|&&f| f).count(),
+        counts,
+    };
+    let text = serde_json::to_string_pretty(&report)
+        .map_err(|e| CliError::Usage(format!("cannot encode the report: {e}")))?;
+    println!("{text}");
     Ok(())
+}
+
+/// What `eval` prints.
+#[derive(Serialize)]
+struct Report<'a> {
+    input: &'a str,
+    rows: usize,
+    outliers: usize,
+    inliers: usize,
+    skipped_rows: usize,
+    roc_auc: Option<f64>,
+    pr_auc: Option<f64>,
+    threshold: f64,
+    flagged: usize,
+    #[serde(flatten)]
+    counts: Confusion,
 }

@@ -186,18 +186,36 @@ fn configs(
     Ok((config, train, device.filter(|d| *d != Device::Cpu)))
 }
 
-/// `cpu`, `cuda`, `cuda:N` or `mps`.
+/// `cpu`, `cuda`, `cuda:N` or `mps`, checked to be there.
 fn parse_device(text: &str) -> Result<Device> {
     let bad = || CliError::Usage(format!("--device {text:?}: use cpu, cuda, cuda:N or mps"));
-    match text.trim().to_ascii_lowercase().as_str() {
-        "cpu" => Ok(Device::Cpu),
-        "mps" => Ok(Device::Mps),
-        "cuda" => Ok(Device::Cuda(0)),
+    let device = match text.trim().to_ascii_lowercase().as_str() {
+        "cpu" => Device::Cpu,
+        "mps" => Device::Mps,
+        "cuda" => Device::Cuda(0),
         other => match other.strip_prefix("cuda:") {
-            Some(n) => n.parse().map(Device::Cuda).map_err(|_| bad()),
-            None => Err(bad()),
+            Some(n) => n.parse().map(Device::Cuda).map_err(|_| bad())?,
+            None => return Err(bad()),
         },
+    };
+    let present = match device {
+        Device::Cuda(n) => n < tch::Cuda::device_count() as usize,
+        Device::Mps => tch::utils::has_mps(),
+        _ => true,
+    };
+    if !present {
+        return Err(CliError::Usage(format!(
+            "--device {text}: no such device here (this libtorch sees {} CUDA devices{}); \
+             use --device cpu, or a CUDA build (cargo xtask --cuda install) on a GPU machine",
+            tch::Cuda::device_count(),
+            if tch::utils::has_mps() {
+                " and MPS"
+            } else {
+                ""
+            }
+        )));
     }
+    Ok(device)
 }
 
 /// The training display: a bar over all batches of all epochs (on a terminal), a line per

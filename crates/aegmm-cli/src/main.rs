@@ -29,7 +29,7 @@ use crate::table::one_line;
 
 fn main() -> ExitCode {
     std::panic::set_hook(Box::new(|info| {
-        eprintln!("aegmm: internal error: {}", one_line(&info.to_string()));
+        eprintln!("aegmm: internal error: {}", error_line(&info.to_string()));
     }));
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
@@ -64,11 +64,13 @@ fn run(cli: Cli) -> Result<()> {
     }
 }
 
-/// An error message on one line; libtorch's own messages lose their C++ backtrace.
+/// An error message on one line; libtorch's own messages keep only their first line (before
+/// the list of backends and the C++ backtrace, also when quoted with escaped newlines).
 fn error_line(message: &str) -> String {
     let kept = message
         .split("Exception raised from")
         .next()
         .unwrap_or(message);
+    let kept = kept.split("\\n").next().unwrap_or(kept);
     one_line(kept)
 }

@@ -52,6 +52,12 @@ pub fn pr_auc(energy: &[f64], truth: &[bool]) -> Option<f64> {
 /// Counts and rates of flags against the truth (true = outlier).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Confusion {
+    /// TP / (TP + FP); 0 when nothing is flagged.
+    pub precision: f64,
+    /// TP / (TP + FN); 0 without outliers.
+    pub recall: f64,
+    /// Harmonic mean of precision and recall; 0 when both are 0.
+    pub f1: f64,
     /// Outliers flagged.
     pub true_positives: usize,
     /// Inliers flagged.
@@ -60,12 +66,6 @@ pub struct Confusion {
     pub false_negatives: usize,
     /// Inliers not flagged.
     pub true_negatives: usize,
-    /// TP / (TP + FP); 0 when nothing is flagged.
-    pub precision: f64,
-    /// TP / (TP + FN); 0 without outliers.
-    pub recall: f64,
-    /// Harmonic mean of precision and recall; 0 when both are 0.
-    pub f1: f64,
 }
 
 /// The confusion counts and rates of `flagged` against `truth`.
@@ -87,13 +87,13 @@ pub fn confusion(flagged: &[bool], truth: &[bool]) -> Confusion {
     let precision = ratio(tp as f64, (tp + fp) as f64);
     let recall = ratio(tp as f64, (tp + fn_) as f64);
     Confusion {
+        precision,
+        recall,
+        f1: ratio(2.0 * precision * recall, precision + recall),
         true_positives: tp,
         false_positives: fp,
         false_negatives: fn_,
         true_negatives: tn,
-        precision,
-        recall,
-        f1: ratio(2.0 * precision * recall, precision + recall),
     }
 }
 

@@ -155,9 +155,7 @@ pub fn set_metadata(path: &Path, key: &str, value: &str) -> Result<()> {
         .insert(key.into(), Value::String(value.into()));
 
     let mut text = serde_json::to_vec(&header).map_err(|e| not_a_model(path, &e.to_string()))?;
-    while text.len() % 8 != 0 {
-        text.push(b' ');
-    }
+    text.resize(text.len().next_multiple_of(8), b' ');
     let mut out = Vec::with_capacity(8 + text.len() + data.len());
     out.extend_from_slice(&(text.len() as u64).to_le_bytes());
     out.extend_from_slice(&text);

@@ -24,7 +24,7 @@ pub struct ScoredBatch<'a> {
 }
 
 enum Sink {
-    Csv(csv::Writer<Box<dyn Write>>),
+    Csv(Box<csv::Writer<Box<dyn Write>>>),
     Jsonl(Box<dyn Write>),
     Npy { rows: Vec<f64>, cols: usize },
 }
@@ -88,7 +88,7 @@ impl ScoreWriter {
                 writer
                     .write_record(&header)
                     .map_err(|e| csv_error(output, e))?;
-                Sink::Csv(writer)
+                Sink::Csv(Box::new(writer))
             }
         };
         Ok(Self {

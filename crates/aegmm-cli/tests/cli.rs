@@ -173,9 +173,7 @@ fn cli_scores_equal_the_library_scores_of_the_same_rows() {
         .unwrap();
     let cli = energies(&out);
     assert_eq!(cli.len(), THYROID_ROWS);
-    for (c, l) in cli.iter().zip(library.iter()) {
-        assert!((c - l).abs() <= 1e-9 * l.abs().max(1.0), "{c} vs {l}");
-    }
+    assert_eq!(cli, library.to_vec());
 }
 
 #[test]
@@ -712,9 +710,7 @@ fn set_format_version(path: &Path, version: &str) {
     let mut header: serde_json::Value = serde_json::from_slice(&bytes[8..8 + n]).unwrap();
     header["__metadata__"]["format_version"] = version.into();
     let mut text = serde_json::to_vec(&header).unwrap();
-    while text.len() % 8 != 0 {
-        text.push(b' ');
-    }
+    text.resize(text.len().next_multiple_of(8), b' ');
     let mut out = (text.len() as u64).to_le_bytes().to_vec();
     out.extend_from_slice(&text);
     out.extend_from_slice(&bytes[8 + n..]);
@@ -753,4 +749,26 @@ fn eval_without_a_threshold_says_what_to_run() {
         "label",
     ]);
     assert!(one_line_error(&out).contains("aegmm threshold"));
+}
+
+#[test]
+fn a_device_that_is_not_there_is_one_line() {
+    let dir = temp_dir();
+    let model = dir.path().join("m.aegmm");
+    let err = one_line_error(&fit(&thyroid(), &model, &["--device", "cuda:99"]));
+    assert!(
+        err.contains("--device cuda:99: no such device here"),
+        "{err}"
+    );
+}
+
+#[test]
+fn an_invalid_setting_is_refused_with_its_name() {
+    let dir = temp_dir();
+    let model = dir.path().join("m.aegmm");
+    let err = one_line_error(&fit(&thyroid(), &model, &["--w-energy", "-1"]));
+    assert!(
+        err.contains("w_energy must be finite and >= 0, got -1"),
+        "{err}"
+    );
 }
