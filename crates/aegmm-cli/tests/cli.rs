@@ -772,3 +772,70 @@ fn an_invalid_setting_is_refused_with_its_name() {
         "{err}"
     );
 }
+
+#[test]
+fn a_tsv_without_header_scores_like_the_csv_with_columns_by_index() {
+    let dir = temp_dir();
+    let tsv = dir.path().join("thyroid.tsv");
+    let text = fs::read_to_string(thyroid()).unwrap();
+    let body: String = text
+        .lines()
+        .skip(1)
+        .map(|l| l.replace(',', "\t") + "\n")
+        .collect();
+    fs::write(&tsv, body).unwrap();
+    let model = fitted_model().to_str().unwrap();
+    let from_tsv = stdout(&aegmm(&[
+        "score",
+        "-m",
+        model,
+        "-i",
+        tsv.to_str().unwrap(),
+        "--no-header",
+        "--label",
+        "6",
+    ]));
+    let from_csv = stdout(&aegmm(&[
+        "score",
+        "-m",
+        model,
+        "-i",
+        thyroid().to_str().unwrap(),
+        "--label",
+        "label",
+    ]));
+    assert!(from_tsv.starts_with("6,energy\n"), "{}", &from_tsv[..20]);
+    assert_eq!(energies(&from_tsv), energies(&from_csv));
+    assert_eq!(csv_column(&from_tsv, "6"), csv_column(&from_csv, "label"));
+}
+
+#[test]
+fn columns_are_picked_by_name_in_any_order() {
+    let dir = temp_dir();
+    let shuffled = dir.path().join("shuffled.csv");
+    let text = fs::read_to_string(thyroid()).unwrap();
+    let body: String = text
+        .lines()
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            format!(
+                "{},{},{},{},{},{},{}\n",
+                f[6], f[5], f[4], f[3], f[2], f[1], f[0]
+            )
+        })
+        .collect();
+    fs::write(&shuffled, body).unwrap();
+    let model = fitted_model().to_str().unwrap();
+    let score = |input: &Path| {
+        energies(&stdout(&aegmm(&[
+            "score",
+            "-m",
+            model,
+            "-i",
+            input.to_str().unwrap(),
+            "--label",
+            "label",
+        ])))
+    };
+    assert_eq!(score(&shuffled), score(&thyroid()));
+}
