@@ -66,6 +66,15 @@ impl Libtorch {
         })
     }
 
+    /// The same libtorch with its folder's links resolved, so that an rpath recorded from it
+    /// stays valid when the workspace (and its `.torch` link) is gone.
+    pub fn resolved(&self) -> Self {
+        Self {
+            dir: self.dir.canonicalize().unwrap_or_else(|_| self.dir.clone()),
+            cuda: self.cuda,
+        }
+    }
+
     /// Environment for cargo: `LIBTORCH` and, for CUDA, the switch that links libtorch_cuda.
     pub fn env(&self) -> Vec<(&'static str, String)> {
         let mut env = vec![("LIBTORCH", self.dir.display().to_string())];

@@ -20,6 +20,9 @@ commands:
   dagmm-bench [args] the DAGMM paper's protocol on KDD, KDD-Rev, Thyroid and Arrhythmia
                      (--datasets a,b, --seeds N (default 20), --epochs N, --out FILE,
                      --markdown FILE); writes docs/dagmm-bench.md and target/dagmm-bench.json
+  install [args]     builds the `aegmm` command line in release mode and installs it with
+                     `cargo install` (extra args go to it, e.g. --root DIR); the binary
+                     finds libtorch through its rpath, from any folder, with no variable set
   test [args]        runs every test of the workspace (extra args go to `cargo test`)
   env                prints export lines so plain cargo finds libtorch:
                      eval \"$(cargo xtask env)\"
@@ -74,6 +77,20 @@ fn run() -> Result<ExitCode, String> {
             let mut cargo_args = vec!["test".to_string(), "--workspace".to_string()];
             cargo_args.extend(args);
             cargo(&root, &torch, &cargo_args)
+        }
+        "install" => {
+            let torch = setup(&root, variant)?;
+            let mut cargo_args: Vec<String> = [
+                "install",
+                "--locked",
+                "--force",
+                "--path",
+                "crates/aegmm-cli",
+            ]
+            .map(String::from)
+            .into();
+            cargo_args.extend(args);
+            cargo(&root, &torch.resolved(), &cargo_args)
         }
         "kdd-bench" => bench(&root, variant, "kdd", args),
         "dagmm-bench" => bench(&root, variant, "paper", args),
