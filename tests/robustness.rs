@@ -415,3 +415,20 @@ fn a_refit_that_fails_leaves_the_detector_unfitted_not_half_updated() {
     assert!(d.gmm().is_none());
     assert!(matches!(d.score(&x), Err(AegmmError::NotFitted)));
 }
+
+#[test]
+fn a_cuda_device_libtorch_cannot_see_is_an_error_not_a_panic() {
+    let missing = aegmm::Device::Cuda(tch::Cuda::device_count() as usize);
+    let err = OutlierAegmm::new(
+        4,
+        AegmmConfig {
+            device: missing,
+            ..AegmmConfig::small()
+        },
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("CUDA device"), "{err}");
+    let mut d = small_detector();
+    assert!(d.set_device(missing).is_err());
+    assert_eq!(d.device(), aegmm::Device::Cpu);
+}

@@ -46,7 +46,7 @@ pub fn run(args: FitArgs, quiet: bool) -> Result<()> {
     }
     let history = detector.fit_with(&x, &train, options)?;
     progress.finish();
-    detector.set_device(Device::Cpu);
+    detector.set_device(Device::Cpu)?;
 
     let record = CliRecord {
         features: reader.feature_names(),

@@ -79,6 +79,7 @@ impl AegmmConfig {
 
     /// Checks every setting, naming the first one out of range.
     pub fn validate(&self) -> Result<()> {
+        check_device(self.device)?;
         let bad = |msg: String| Err(AegmmError::Config(msg));
         if self.n_gmm == 0 {
             return bad("n_gmm must be at least 1".into());
@@ -112,4 +113,18 @@ impl AegmmConfig {
         }
         Ok(())
     }
+}
+
+/// Errors when `device` is a CUDA device libtorch cannot see (a CPU-only libtorch sees none).
+pub(crate) fn check_device(device: Device) -> Result<()> {
+    if let Device::Cuda(n) = device {
+        let available = tch::Cuda::device_count().max(0) as usize;
+        if n >= available {
+            return Err(AegmmError::Config(format!(
+                "device cuda:{n} asked for, but libtorch sees {available} CUDA device(s); use the \
+                 CPU, or a CUDA build of libtorch (`cargo xtask --cuda ...`) on a GPU machine"
+            )));
+        }
+    }
+    Ok(())
 }

@@ -109,10 +109,13 @@ impl OutlierAegmm {
         self.vs.device()
     }
 
-    /// Moves the networks (and all later training and scoring) to `device`.
-    pub fn set_device(&mut self, device: Device) {
+    /// Moves the networks (and all later training and scoring) to `device`; errors, leaving
+    /// the detector where it was, when libtorch cannot see that device.
+    pub fn set_device(&mut self, device: Device) -> Result<()> {
+        crate::config::check_device(device)?;
         self.vs.set_device(device);
         self.config.device = device;
+        Ok(())
     }
 
     /// The mixture fitted over the whole training set, once `fit` has run.

@@ -134,7 +134,7 @@ impl OutlierAegmm {
             device,
         } = options;
         if let Some(device) = device {
-            self.set_device(device);
+            self.set_device(device)?;
         }
         // One jitter for the batch mixtures and the final one: the detector's.
         let train = TrainConfig {
