@@ -167,9 +167,7 @@ impl OutlierAegmm {
             let fwd = self.forward_eval(&self.input_batch(x, start, end)?)?;
             rows.push(to_array2(&fwd.z)?);
         }
-        let views: Vec<_> = rows.iter().map(|r| r.view()).collect();
-        ndarray::concatenate(Axis(0), &views)
-            .map_err(|e| AegmmError::Config(format!("internal shape error: {e}")))
+        concat_rows(&rows)
     }
 
     /// Flags each row of `x` whose energy is strictly above the threshold; with
@@ -244,11 +242,7 @@ impl OutlierAegmm {
             }
         }
         let features = if features {
-            let views: Vec<_> = errors.iter().map(|e| e.view()).collect();
-            Some(
-                ndarray::concatenate(Axis(0), &views)
-                    .map_err(|e| AegmmError::Config(format!("internal shape error: {e}")))?,
-            )
+            Some(concat_rows(&errors)?)
         } else {
             None
         };
@@ -302,6 +296,13 @@ impl OutlierAegmm {
         check_softmax(&fwd.gamma, self.config.n_gmm)?;
         Ok(())
     }
+}
+
+/// Per-batch arrays stacked back into one, rows in order.
+fn concat_rows(batches: &[Array2<f64>]) -> Result<Array2<f64>> {
+    let views: Vec<_> = batches.iter().map(|b| b.view()).collect();
+    ndarray::concatenate(Axis(0), &views)
+        .map_err(|e| AegmmError::Config(format!("internal shape error: {e}")))
 }
 
 /// A 2-d tensor as an `f64` array on the CPU.

@@ -51,15 +51,38 @@ struct PaperArgs {
     /// Where the Markdown results page goes.
     #[arg(long)]
     markdown: Option<PathBuf>,
-    /// Device: cpu, cuda or cuda:N.
-    #[arg(long, default_value = "cpu")]
-    device: String,
-    /// libtorch CPU threads (the paper's networks are narrow; see the kdd command).
-    #[arg(long, default_value_t = 1)]
-    threads: i32,
+    #[command(flatten)]
+    torch: TorchArgs,
     /// Folder holding kddcup99/ and odds/.
     #[arg(long)]
     data: Option<PathBuf>,
+}
+
+/// Where and how libtorch runs, shared by the benchmark commands.
+#[derive(clap::Args)]
+struct TorchArgs {
+    /// Device: cpu, cuda (the first GPU) or cuda:N.
+    #[arg(long, default_value = "cpu")]
+    device: String,
+    /// libtorch CPU threads. The benchmark networks are narrow (at most 60 units), so one
+    /// thread is close to two on an idle 2-core machine and far faster on a busy one, where
+    /// OpenMP threads wait on each other.
+    #[arg(long, default_value_t = 1)]
+    threads: i32,
+}
+
+impl TorchArgs {
+    /// Sets libtorch's CPU thread count and parses the device.
+    fn apply(&self) -> Result<Device> {
+        if self.threads < 1 {
+            return Err(BenchError::Other(format!(
+                "--threads must be at least 1, got {}",
+                self.threads
+            )));
+        }
+        tch::set_num_threads(self.threads);
+        parse_device(&self.device)
+    }
 }
 
 #[derive(clap::Args)]
@@ -103,14 +126,8 @@ struct KddArgs {
     /// Where the JSON report goes.
     #[arg(long)]
     out: Option<PathBuf>,
-    /// Device: cpu, cuda (the first GPU) or cuda:N.
-    #[arg(long, default_value = "cpu")]
-    device: String,
-    /// libtorch CPU threads. The KDD networks are narrow (at most 60 units), so one thread
-    /// is close to two on an idle 2-core machine and far faster on a busy one, where
-    /// OpenMP threads wait on each other.
-    #[arg(long, default_value_t = 1)]
-    threads: i32,
+    #[command(flatten)]
+    torch: TorchArgs,
     /// Folder holding kddcup99/kddcup.data_10_percent.gz and kddcup99/kddcup.names.
     #[arg(long)]
     data: Option<PathBuf>,
@@ -157,19 +174,8 @@ fn parse_device(s: &str) -> Result<Device> {
     Ok(device)
 }
 
-/// Sets libtorch's CPU thread count and parses the device.
-fn torch_setup(threads: i32, device: &str) -> Result<Device> {
-    if threads < 1 {
-        return Err(BenchError::Other(format!(
-            "--threads must be at least 1, got {threads}"
-        )));
-    }
-    tch::set_num_threads(threads);
-    parse_device(device)
-}
-
 fn kdd_bench(args: KddArgs) -> Result<()> {
-    let device = torch_setup(args.threads, &args.device)?;
+    let device = args.torch.apply()?;
     let data = args.data.unwrap_or_else(default_data_dir).join("kddcup99");
     let out = args.out.unwrap_or_else(|| {
         PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/kdd-bench.json")
@@ -365,7 +371,7 @@ fn mixture_memory(args: MixtureMemoryArgs) -> Result<()> {
 
 fn paper_bench(args: PaperArgs) -> Result<()> {
     use aegmm_bench::paper::{self, PaperDataset};
-    let device = torch_setup(args.threads, &args.device)?;
+    let device = args.torch.apply()?;
     let datasets = args
         .datasets
         .iter()
@@ -400,7 +406,7 @@ fn paper_bench(args: PaperArgs) -> Result<()> {
     eprintln!("\n{table}");
     let report = json!({
         "protocol": "DAGMM paper (SPEC section 6): 50/50 split, train on inliers of the training half, flag the top ratio of test energies",
-        "threads": args.threads,
+        "threads": args.torch.threads,
         "epochs_override": args.epochs,
         "peak_rss_bytes": peak_rss_bytes(),
         "datasets": results.iter().map(|(d, runs)| json!({
