@@ -207,10 +207,10 @@ pub fn load(dataset: PaperDataset, data_dir: &Path, seed: u64) -> Result<PaperDa
 }
 
 /// The outcome of one seed on one data set.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct PaperRun {
     /// Data set name.
-    pub dataset: &'static str,
+    pub dataset: String,
     /// Seed of the split, the initialisation, the shuffles and dropout.
     pub seed: u64,
     /// Epochs trained.
@@ -289,7 +289,7 @@ pub fn run(
     let flagged = flag_top(&energy, setup.ratio)?;
     let scores = binary_scores(&flagged, &y_test);
     Ok(PaperRun {
-        dataset: dataset.name(),
+        dataset: dataset.name().to_string(),
         seed,
         epochs,
         train_rows: train.len(),

@@ -21,6 +21,7 @@
 //! assert!(energy[1] > energy[0]);
 //! ```
 
+mod blas;
 mod cholesky;
 mod energy;
 mod error;
@@ -28,6 +29,7 @@ mod estimate;
 mod percentile;
 mod recon;
 
+pub use blas::{blas_threads, set_blas_threads};
 pub use cholesky::{cholesky_with_jitter, MAX_JITTER_TRIES};
 pub use error::GmmError;
 pub use estimate::{GmmAccumulator, GmmParams};

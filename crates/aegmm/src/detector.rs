@@ -67,6 +67,8 @@ impl OutlierAegmm {
             n_gmm: config.n_gmm,
         };
 
+        single_threaded_blas();
+
         // libtorch's generator is global: hold it while seeding and drawing initial weights
         // so that detectors built on other threads cannot interleave their draws.
         let guard = INIT_LOCK
@@ -141,6 +143,18 @@ impl OutlierAegmm {
             )));
         }
         self.threshold = Some(threshold);
+        Ok(())
+    }
+
+    /// Sets how many rows are scored at once (memory for speed; scores do not depend on it
+    /// beyond float rounding). Zero is refused and the old size kept.
+    pub fn set_score_batch_size(&mut self, rows: usize) -> Result<()> {
+        if rows == 0 {
+            return Err(AegmmError::Config(
+                "score_batch_size must be at least 1, got 0".into(),
+            ));
+        }
+        self.config.score_batch_size = rows;
         Ok(())
     }
 
@@ -296,6 +310,17 @@ impl OutlierAegmm {
         check_softmax(&fwd.gamma, self.config.n_gmm)?;
         Ok(())
     }
+}
+
+/// Puts OpenBLAS on one thread, once per process, when the first detector is built.
+///
+/// libtorch's matrix products land in OpenBLAS when both are loaded (see
+/// [`aegmm_gmm::set_blas_threads`]); a second, spinning thread pool made training and scoring
+/// slower and made libtorch's thread setting (`tch::set_num_threads`) not the whole story. The
+/// mixture math itself works on `D x D` matrices and never needs BLAS threads.
+fn single_threaded_blas() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| aegmm_gmm::set_blas_threads(1));
 }
 
 /// Per-batch arrays stacked back into one, rows in order.

@@ -25,6 +25,29 @@ enum Command {
     Paper(PaperArgs),
     /// Streams synthetic rows through the full-set mixture estimate and reports peak memory.
     MixtureMemory(MixtureMemoryArgs),
+    /// One seed of the paper protocol on one data set (what `paper --jobs` runs per process).
+    #[command(hide = true)]
+    PaperRun(PaperRunArgs),
+    /// Scoring throughput of a KDD detector (alibi-detect's network) at several batch sizes.
+    ScoreSpeed(ScoreSpeedArgs),
+}
+
+#[derive(clap::Args)]
+struct ScoreSpeedArgs {
+    /// Scoring batch sizes to measure.
+    #[arg(long, default_value = "1024,16384,65536,494021", value_delimiter = ',')]
+    batch: Vec<usize>,
+    /// Passes over all rows per batch size; the best pass is reported.
+    #[arg(long, default_value_t = 3)]
+    repeat: usize,
+    /// Training epochs before scoring (on 100,000 normal rows).
+    #[arg(long, default_value_t = 1)]
+    epochs: usize,
+    #[command(flatten)]
+    torch: TorchArgs,
+    /// Folder holding kddcup99/.
+    #[arg(long)]
+    data: Option<PathBuf>,
 }
 
 #[derive(clap::Args)]
@@ -51,6 +74,39 @@ struct PaperArgs {
     /// Where the Markdown results page goes.
     #[arg(long)]
     markdown: Option<PathBuf>,
+    /// Folder keeping each finished (data set, epochs, seed) run as JSON; a run found there
+    /// is read back instead of trained again, so an interrupted benchmark resumes.
+    #[arg(long)]
+    runs_dir: Option<PathBuf>,
+    /// Train every run again, even those kept in the runs folder.
+    #[arg(long)]
+    fresh: bool,
+    /// Runs trained at once, each in its own process with `--threads` threads (a run is
+    /// sequential inside; on 2 cores, 2 jobs of 1 thread finish twice as fast as 1 job).
+    #[arg(long, default_value_t = 1)]
+    jobs: usize,
+    #[command(flatten)]
+    torch: TorchArgs,
+    /// Folder holding kddcup99/ and odds/.
+    #[arg(long)]
+    data: Option<PathBuf>,
+}
+
+/// One run of the paper protocol, written as JSON to `--out` (used by `paper --jobs`).
+#[derive(clap::Args)]
+struct PaperRunArgs {
+    /// Data set: kdd, kdd-rev, thyroid or arrhythmia.
+    #[arg(long)]
+    dataset: String,
+    /// Seed.
+    #[arg(long)]
+    seed: u64,
+    /// Epochs instead of the paper's.
+    #[arg(long)]
+    epochs: Option<usize>,
+    /// Where the run's JSON goes.
+    #[arg(long)]
+    out: PathBuf,
     #[command(flatten)]
     torch: TorchArgs,
     /// Folder holding kddcup99/ and odds/.
@@ -139,6 +195,8 @@ fn main() -> ExitCode {
         Command::Kdd(args) => kdd_bench(args),
         Command::MixtureMemory(args) => mixture_memory(args),
         Command::Paper(args) => paper_bench(args),
+        Command::ScoreSpeed(args) => score_speed(args),
+        Command::PaperRun(args) => paper_run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -370,35 +428,62 @@ fn mixture_memory(args: MixtureMemoryArgs) -> Result<()> {
 }
 
 fn paper_bench(args: PaperArgs) -> Result<()> {
-    use aegmm_bench::paper::{self, PaperDataset};
-    let device = args.torch.apply()?;
+    use aegmm_bench::paper::{PaperDataset, PaperRun};
+    args.torch.apply()?;
+    if args.jobs == 0 {
+        return Err(BenchError::Other("--jobs must be at least 1".into()));
+    }
     let datasets = args
         .datasets
         .iter()
         .map(|d| PaperDataset::parse(d))
         .collect::<Result<Vec<_>>>()?;
-    let data_dir = args.data.unwrap_or_else(default_data_dir);
+    let data_dir = args.data.clone().unwrap_or_else(default_data_dir);
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
     let out = args
         .out
+        .clone()
         .unwrap_or_else(|| root.join("target/dagmm-bench.json"));
     let markdown = args
         .markdown
+        .clone()
         .unwrap_or_else(|| root.join("docs/dagmm-bench.md"));
+    let runs_dir = args
+        .runs_dir
+        .clone()
+        .unwrap_or_else(|| root.join("target/dagmm-bench/runs"));
 
-    let mut results = Vec::new();
-    for dataset in datasets {
-        let mut runs = Vec::new();
+    // Every (data set, seed) asked for, with the file its run is kept in.
+    let mut wanted = Vec::new();
+    for &dataset in &datasets {
+        let epochs = args.epochs.unwrap_or(dataset.setup().epochs);
         for seed in args.seed..args.seed + args.seeds {
-            let data = paper::load(dataset, &data_dir, seed)?;
-            let run = paper::run(dataset, &data, seed, args.epochs, device)?;
-            eprintln!(
-                "{:<11} seed {:>3}  {:>6} epochs  precision {:.4}  recall {:.4}  F1 {:.4}  ROC AUC {:.4}  {:>7.1} s  {:>9.0} rows/s",
-                run.dataset, seed, run.epochs, run.precision, run.recall, run.f1,
-                run.roc_auc.unwrap_or(f64::NAN), run.train_seconds, run.rows_per_sec
-            );
-            runs.push(run);
+            let file = runs_dir.join(format!("{}-e{epochs}-s{seed}.json", dataset.name()));
+            wanted.push((dataset, seed, file));
         }
+    }
+    let missing: Vec<_> = wanted
+        .iter()
+        .filter(|(_, _, file)| args.fresh || !file.exists())
+        .cloned()
+        .collect();
+    eprintln!(
+        "{} runs asked for, {} kept in {}, {} to train with {} job(s)",
+        wanted.len(),
+        wanted.len() - missing.len(),
+        runs_dir.display(),
+        missing.len(),
+        args.jobs
+    );
+    train_paper_runs(&args, &data_dir, &missing)?;
+
+    let mut results: Vec<(PaperDataset, Vec<PaperRun>)> = Vec::new();
+    for &dataset in &datasets {
+        let runs = wanted
+            .iter()
+            .filter(|(d, _, _)| *d == dataset)
+            .map(|(_, _, file)| read_paper_run(file))
+            .collect::<Result<Vec<_>>>()?;
         results.push((dataset, runs));
     }
 
@@ -408,19 +493,128 @@ fn paper_bench(args: PaperArgs) -> Result<()> {
         "protocol": "DAGMM paper (SPEC section 6): 50/50 split, train on inliers of the training half, flag the top ratio of test energies",
         "threads": args.torch.threads,
         "epochs_override": args.epochs,
-        "peak_rss_bytes": peak_rss_bytes(),
         "datasets": results.iter().map(|(d, runs)| json!({
             "dataset": d.name(), "setup": d.setup(), "paper": d.paper(), "runs": runs,
         })).collect::<Vec<_>>(),
     });
     write_report(&out, &report)?;
-    write_text(&markdown, &paper_page(&table, &args.seeds, args.epochs))?;
+    write_text(&markdown, &paper_page(&table, args.epochs))?;
     eprintln!(
         "report written to {} and {}",
         out.display(),
         markdown.display()
     );
     Ok(())
+}
+
+/// Trains each missing run, `args.jobs` at a time, each in its own process when more than
+/// one (libtorch's generator and thread settings are process-wide, so runs sharing a
+/// process would not repeat).
+fn train_paper_runs(
+    args: &PaperArgs,
+    data_dir: &std::path::Path,
+    missing: &[(aegmm_bench::paper::PaperDataset, u64, PathBuf)],
+) -> Result<()> {
+    if args.jobs == 1 {
+        let device = parse_device(&args.torch.device)?;
+        for (dataset, seed, file) in missing {
+            let run = train_one_paper_run(*dataset, *seed, args.epochs, device, data_dir)?;
+            write_run(file, &run)?;
+        }
+        return Ok(());
+    }
+    let exe = std::env::current_exe()
+        .map_err(|e| BenchError::Other(format!("cannot find this program: {e}")))?;
+    let mut queue = missing.iter();
+    let mut running: Vec<(std::process::Child, String)> = Vec::new();
+    loop {
+        while running.len() < args.jobs {
+            let Some((dataset, seed, file)) = queue.next() else {
+                break;
+            };
+            let mut cmd = std::process::Command::new(&exe);
+            cmd.args(["paper-run", "--dataset", dataset.name()])
+                .args(["--seed", &seed.to_string()])
+                .args(["--threads", &args.torch.threads.to_string()])
+                .args(["--device", &args.torch.device])
+                .arg("--data")
+                .arg(data_dir)
+                .arg("--out")
+                .arg(file);
+            if let Some(e) = args.epochs {
+                cmd.args(["--epochs", &e.to_string()]);
+            }
+            let child = cmd
+                .spawn()
+                .map_err(|e| BenchError::Other(format!("cannot start {}: {e}", exe.display())))?;
+            running.push((child, format!("{} seed {seed}", dataset.name())));
+        }
+        if running.is_empty() {
+            return Ok(());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        let mut i = 0;
+        while i < running.len() {
+            match running[i].0.try_wait() {
+                Ok(Some(status)) if status.success() => {
+                    running.swap_remove(i);
+                }
+                Ok(Some(status)) => {
+                    let what = running[i].1.clone();
+                    for (child, _) in &mut running {
+                        let _ = child.kill();
+                    }
+                    return Err(BenchError::Other(format!("the run of {what} failed ({status})")));
+                }
+                Ok(None) => i += 1,
+                Err(e) => return Err(BenchError::Other(format!("waiting for a run: {e}"))),
+            }
+        }
+    }
+}
+
+fn train_one_paper_run(
+    dataset: aegmm_bench::paper::PaperDataset,
+    seed: u64,
+    epochs: Option<usize>,
+    device: Device,
+    data_dir: &std::path::Path,
+) -> Result<aegmm_bench::paper::PaperRun> {
+    use aegmm_bench::paper;
+    let data = paper::load(dataset, data_dir, seed)?;
+    let run = paper::run(dataset, &data, seed, epochs, device)?;
+    eprintln!(
+        "{:<11} seed {:>3}  {:>6} epochs  precision {:.4}  recall {:.4}  F1 {:.4}  ROC AUC {:.4}  {:>7.1} s  {:>9.0} rows/s",
+        run.dataset, seed, run.epochs, run.precision, run.recall, run.f1,
+        run.roc_auc.unwrap_or(f64::NAN), run.train_seconds, run.rows_per_sec
+    );
+    Ok(run)
+}
+
+fn paper_run(args: PaperRunArgs) -> Result<()> {
+    let device = args.torch.apply()?;
+    let dataset = aegmm_bench::paper::PaperDataset::parse(&args.dataset)?;
+    let data_dir = args.data.unwrap_or_else(default_data_dir);
+    let run = train_one_paper_run(dataset, args.seed, args.epochs, device, &data_dir)?;
+    write_run(&args.out, &run)
+}
+
+fn write_run(path: &std::path::Path, run: &aegmm_bench::paper::PaperRun) -> Result<()> {
+    let value = serde_json::to_value(run).map_err(|e| BenchError::Other(e.to_string()))?;
+    write_report(path, &value)
+}
+
+fn read_paper_run(path: &std::path::Path) -> Result<aegmm_bench::paper::PaperRun> {
+    let text = std::fs::read_to_string(path).map_err(|source| BenchError::Io {
+        path: path.into(),
+        source,
+    })?;
+    serde_json::from_str(&text).map_err(|e| {
+        BenchError::Other(format!(
+            "{} is not a run of the paper benchmark ({e}); delete it or pass --fresh",
+            path.display()
+        ))
+    })
 }
 
 fn paper_table(
@@ -456,14 +650,14 @@ fn paper_table(
     t
 }
 
-fn paper_page(table: &str, seeds: &u64, epochs: Option<usize>) -> String {
+fn paper_page(table: &str, epochs: Option<usize>) -> String {
     let epochs_note = match epochs {
         Some(e) => format!("every data set trained for {e} epochs instead of the paper's"),
         None => "the paper's epochs".to_string(),
     };
     format!(
         "# DAGMM paper protocol: results\n\n\
-         Generated by `cargo xtask dagmm-bench` ({seeds} seeds, {epochs_note}); rerun it to refresh this page.\n\n\
+         Generated by `cargo xtask dagmm-bench` ({epochs_note}; the seeds column says how many seeds); rerun it to refresh this page.\n\n\
          Protocol (SPEC section 6): each seed splits the rows 50/50 at random, trains on the\n\
          non-anomalous rows of the training half (min-max scaled with the minimum and maximum of\n\
          those training rows only), flags the top share of test energies (20 % for KDD and\n\
@@ -488,4 +682,51 @@ fn write_text(path: &std::path::Path, text: &str) -> Result<()> {
     let tmp = path.with_extension("md.tmp");
     std::fs::write(&tmp, text).map_err(io)?;
     std::fs::rename(&tmp, path).map_err(io)
+}
+
+fn score_speed(args: ScoreSpeedArgs) -> Result<()> {
+    let device = args.torch.apply()?;
+    let data = args.data.unwrap_or_else(default_data_dir).join("kddcup99");
+    let table = kdd::read_columns(
+        &data.join("kddcup.data_10_percent.gz"),
+        &data.join("kddcup.names"),
+        &kdd::ALIBI_COLUMNS,
+    )?;
+    let opts = AlibiOptions {
+        epochs: args.epochs,
+        train_rows: 100_000,
+        device,
+        ..Default::default()
+    };
+    let (mut detector, x_all) = alibi::fitted_detector(&table, &opts)?;
+    let mut results = Vec::new();
+    for &batch in &args.batch {
+        detector.set_score_batch_size(batch)?;
+        let mut best = (f64::INFINITY, f64::INFINITY);
+        for _ in 0..args.repeat.max(1) {
+            let start = std::time::Instant::now();
+            let z = detector.mixture_inputs(&x_all)?;
+            let forward = start.elapsed().as_secs_f64();
+            drop(z);
+            let start = std::time::Instant::now();
+            let scores = detector.score(&x_all)?;
+            let score = start.elapsed().as_secs_f64();
+            std::hint::black_box(scores);
+            best = (best.0.min(score), best.1.min(forward));
+        }
+        let rows = x_all.nrows() as f64;
+        eprintln!(
+            "batch {batch:>7}  score {:>10.0} rows/s  ({:.3} s)   networks only {:>10.0} rows/s",
+            rows / best.0,
+            best.0,
+            rows / best.1
+        );
+        results.push(json!({"batch": batch, "score_rows_per_sec": rows / best.0,
+            "networks_rows_per_sec": rows / best.1}));
+    }
+    println!(
+        "{}",
+        json!({"rows": x_all.nrows(), "threads": args.torch.threads, "results": results})
+    );
+    Ok(())
 }
