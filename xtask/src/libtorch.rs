@@ -100,7 +100,7 @@ impl Libtorch {
     }
 }
 
-fn cache_dir() -> Result<PathBuf, String> {
+pub(crate) fn cache_dir() -> Result<PathBuf, String> {
     if let Some(dir) = std::env::var_os("AEGMM_CACHE_DIR").filter(|v| !v.is_empty()) {
         return Ok(PathBuf::from(dir));
     }
@@ -187,7 +187,7 @@ fn pip_install(install: &Path, variant: Variant) -> Result<(), String> {
     Ok(())
 }
 
-fn find_python() -> Result<String, String> {
+pub(crate) fn find_python() -> Result<String, String> {
     for candidate in ["python3", "python"] {
         let ok = Command::new(candidate)
             .args(["-m", "pip", "--version"])

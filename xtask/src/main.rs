@@ -3,6 +3,7 @@
 //! It deliberately depends on nothing but `std`, so it builds before libtorch exists.
 
 mod libtorch;
+mod peer;
 mod system;
 
 use std::path::{Path, PathBuf};
@@ -20,6 +21,12 @@ commands:
   dagmm-bench [args] the DAGMM paper's protocol on KDD, KDD-Rev, Thyroid and Arrhythmia
                      (--datasets a,b, --seeds N (default 20), --epochs N, --out FILE,
                      --markdown FILE); writes docs/dagmm-bench.md and target/dagmm-bench.json
+  peer-bench [args]  alibi-detect 0.13 (TensorFlow, in a virtual environment made once in
+                     the cache folder) and aegmm on the same KDD example, one after the
+                     other, with the same thread count; prints the ratios of seconds per
+                     epoch, scoring rows/s, peak memory, F1/AUC and the fraction of the
+                     measured matrix-product peak; writes target/peer-bench.json
+                     (--epochs N (3), --threads N (2), --tf-seed S (0), --out FILE)
   install [args]     builds the `aegmm` command line in release mode and installs it with
                      `cargo install` (extra args go to it, e.g. --root DIR); the binary
                      finds libtorch through its rpath, from any folder, with no variable set
@@ -94,6 +101,13 @@ fn run() -> Result<ExitCode, String> {
         }
         "kdd-bench" => bench(&root, variant, "kdd", args),
         "dagmm-bench" => bench(&root, variant, "paper", args),
+        "peer-bench" => {
+            let opts = peer::PeerOptions::parse(&root, &args)?;
+            setup(&root, variant)?;
+            let python = peer::ensure_venv()?;
+            let report = peer::run_alibi(&root, &python, &opts)?;
+            bench(&root, variant, "peer", peer::aegmm_args(&report, &opts))
+        }
         other => Err(format!("unknown command {other:?}\n\n{USAGE}")),
     }
 }

@@ -187,3 +187,55 @@ pub fn read_one_hot(data_file: &Path, names_file: &Path) -> Result<KddTable> {
     }
     Ok(KddTable { x, labels })
 }
+
+/// The 0/1 columns that the common DAGMM preprocessing (`kdd_cup.npz`) leaves unscaled.
+pub const BINARY_COLUMNS: [&str; 7] = [
+    "land",
+    "logged_in",
+    "root_shell",
+    "su_attempted",
+    "num_outbound_cmds",
+    "is_host_login",
+    "is_guest_login",
+];
+
+/// The array most DAGMM reimplementations train on (`data/kddcup99_dagmm/kdd_cup.npz`),
+/// rebuilt from a [`read_one_hot`] table: the continuous columns min-max scaled with the
+/// minimum and maximum of *all* attack rows, the one-hot and [`BINARY_COLUMNS`] as they are,
+/// and a last column holding 1 for `normal` rows. The paper protocol here scales differently
+/// (every column, with the training rows of each split only); this exists to show that the
+/// encoding itself matches.
+pub fn dagmm_npz_layout(table: &KddTable, names_file: &Path) -> Result<Array2<f64>> {
+    let names = feature_names(names_file)?;
+    let numeric: Vec<&String> = names
+        .iter()
+        .filter(|n| !SYMBOLIC_COLUMNS.contains(&n.as_str()))
+        .collect();
+    let (rows, width) = table.x.dim();
+    let offset = width.checked_sub(numeric.len()).ok_or_else(|| {
+        BenchError::Other(format!(
+            "the table has {width} columns, fewer than the {} numeric ones",
+            numeric.len()
+        ))
+    })?;
+    let attack: Vec<usize> = (0..rows).filter(|&i| table.labels[i] != "normal").collect();
+    let mut out = Array2::zeros((rows, width + 1));
+    out.slice_mut(ndarray::s![.., ..width]).assign(&table.x);
+    for (j, name) in numeric.iter().enumerate() {
+        if BINARY_COLUMNS.contains(&name.as_str()) {
+            continue;
+        }
+        let col = offset + j;
+        let (min, max) = attack.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &i| {
+            (lo.min(table.x[[i, col]]), hi.max(table.x[[i, col]]))
+        });
+        let range = max - min;
+        if range > 0.0 {
+            out.column_mut(col).mapv_inplace(|v| (v - min) / range);
+        }
+    }
+    for (i, label) in table.labels.iter().enumerate() {
+        out[[i, width]] = f64::from(u8::from(label == "normal"));
+    }
+    Ok(out)
+}

@@ -6,6 +6,7 @@
 //! `cargo xtask kdd-bench`, prints progress and writes the JSON report.
 
 pub mod alibi;
+pub mod flops;
 pub mod kdd;
 pub mod metrics;
 pub mod odds;

@@ -25,9 +25,15 @@ enum Command {
     Paper(PaperArgs),
     /// Streams synthetic rows through the full-set mixture estimate and reports peak memory.
     MixtureMemory(MixtureMemoryArgs),
+    /// aegmm's side of `cargo xtask peer-bench`: the KDD example for a few epochs, compared
+    /// with the JSON that alibi-detect's side wrote.
+    Peer(PeerArgs),
     /// One seed of the paper protocol on one data set (what `paper --jobs` runs per process).
     #[command(hide = true)]
     PaperRun(PaperRunArgs),
+    /// Peak memory of scoring N rows with a KDD-shaped detector: rows arriving batch by batch
+    /// (as `aegmm score` reads a file), or all in one array handed to `score`.
+    ScoreMemory(ScoreMemoryArgs),
     /// Scoring throughput of a KDD detector (alibi-detect's network) at several batch sizes.
     ScoreSpeed(ScoreSpeedArgs),
 }
@@ -88,6 +94,42 @@ struct PaperArgs {
     #[command(flatten)]
     torch: TorchArgs,
     /// Folder holding kddcup99/ and odds/.
+    #[arg(long)]
+    data: Option<PathBuf>,
+}
+
+#[derive(clap::Args)]
+struct ScoreMemoryArgs {
+    /// Rows to score.
+    #[arg(long, default_value_t = 5_000_000)]
+    rows: usize,
+    /// Rows per batch handed to `score` when streaming.
+    #[arg(long, default_value_t = 65_536)]
+    batch: usize,
+    /// Hand all rows to `score` in one `rows x 18` array instead of streaming them.
+    #[arg(long)]
+    in_memory: bool,
+    #[command(flatten)]
+    torch: TorchArgs,
+}
+
+#[derive(clap::Args)]
+struct PeerArgs {
+    /// The report alibi-detect's side wrote (xtask/peer/alibi_kdd.py).
+    #[arg(long)]
+    alibi_json: PathBuf,
+    /// Training epochs (the same as alibi-detect's side).
+    #[arg(long, default_value_t = 3)]
+    epochs: usize,
+    /// Seed of the sampling and the initialisation.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Where the comparison goes (JSON).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    #[command(flatten)]
+    torch: TorchArgs,
+    /// Folder holding kddcup99/.
     #[arg(long)]
     data: Option<PathBuf>,
 }
@@ -197,6 +239,8 @@ fn main() -> ExitCode {
         Command::Paper(args) => paper_bench(args),
         Command::ScoreSpeed(args) => score_speed(args),
         Command::PaperRun(args) => paper_run(args),
+        Command::Peer(args) => peer_bench(args),
+        Command::ScoreMemory(args) => score_memory(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -727,6 +771,185 @@ fn score_speed(args: ScoreSpeedArgs) -> Result<()> {
     println!(
         "{}",
         json!({"rows": x_all.nrows(), "threads": args.torch.threads, "results": results})
+    );
+    Ok(())
+}
+
+fn peer_bench(args: PeerArgs) -> Result<()> {
+    use aegmm_bench::flops;
+    let device = args.torch.apply()?;
+    let out = args.out.unwrap_or_else(|| {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/peer-bench.json")
+    });
+    let alibi_text = std::fs::read_to_string(&args.alibi_json).map_err(|source| BenchError::Io {
+        path: args.alibi_json.clone(),
+        source,
+    })?;
+    let alibi: serde_json::Value = serde_json::from_str(&alibi_text).map_err(|e| {
+        BenchError::Other(format!("{} is not JSON: {e}", args.alibi_json.display()))
+    })?;
+
+    // The machine's matrix-product rate with the same thread count. libtorch's products go to
+    // OpenBLAS in this process (see aegmm_gmm::set_blas_threads), so it gets the threads too.
+    let threads = args.torch.threads as usize;
+    aegmm_gmm::set_blas_threads(threads);
+    let peak = flops::matmul_flops_per_sec(2048, 5, device);
+    aegmm_gmm::set_blas_threads(1);
+    eprintln!("matrix product 2048^3 (f32, {threads} thread(s)): {:.1} GFLOP/s", peak / 1e9);
+
+    let data = args.data.unwrap_or_else(default_data_dir).join("kddcup99");
+    let table = kdd::read_columns(
+        &data.join("kddcup.data_10_percent.gz"),
+        &data.join("kddcup.names"),
+        &kdd::ALIBI_COLUMNS,
+    )?;
+    let opts = AlibiOptions {
+        epochs: args.epochs,
+        seed: args.seed,
+        device,
+        ..Default::default()
+    };
+    eprintln!("aegmm: {} epochs of the KDD example, {threads} thread(s)", args.epochs);
+    let run = alibi::run(&table, &opts, &mut |e| {
+        eprintln!("aegmm  epoch {:>2}  {:>6.2} s  loss {:.4}", e.epoch, e.seconds, e.loss)
+    })?;
+    let ours_peak_rss = peak_rss_bytes().map(|b| b as f64);
+
+    let layers = flops::kdd_example_layers(table.x.ncols(), 1, 2, 2);
+    let train_flops = flops::training_flops(&layers) as f64;
+    let score_flops = flops::forward_flops(&layers) as f64;
+
+    let num = |path: &[&str]| -> Option<f64> {
+        path.iter()
+            .try_fold(&alibi, |v, key| v.get(key))
+            .and_then(|v| v.as_f64())
+    };
+    let ours_epoch = run.fit_seconds / args.epochs as f64;
+    let theirs_epoch = num(&["seconds_per_epoch"]);
+    let train_rows = opts.train_rows as f64;
+    let theirs_score = num(&["score_rows_per_sec"]);
+    let rows: Vec<(&str, Option<f64>, Option<f64>, bool)> = vec![
+        ("seconds per epoch (fit / epochs)", Some(ours_epoch), theirs_epoch, true),
+        ("scoring rows/s (all 494,021 rows)", Some(run.score_rows_per_sec), theirs_score, false),
+        ("peak resident memory, MiB", ours_peak_rss.map(|b| b / 1048576.0), num(&["peak_rss_bytes"]).map(|b| b / 1048576.0), true),
+        ("test F1 (1,000 rows, 10 % attacks)", Some(run.test.scores.f1), num(&["test", "f1"]), false),
+        ("test ROC AUC", run.test.roc_auc, num(&["test", "roc_auc"]), false),
+        ("all rows F1", Some(run.all_rows.scores.f1), num(&["all_rows", "f1"]), false),
+        ("all rows ROC AUC", run.all_rows.roc_auc, num(&["all_rows", "roc_auc"]), false),
+        ("training, fraction of the matmul peak", Some(train_rows / ours_epoch * train_flops / peak), theirs_epoch.map(|t| train_rows / t * train_flops / peak), false),
+        ("scoring, fraction of the matmul peak", Some(run.score_rows_per_sec * score_flops / peak), theirs_score.map(|r| r * score_flops / peak), false),
+    ];
+    let fmt = |v: Option<f64>| v.map_or("n/a".to_string(), |v| if v.abs() >= 100.0 { format!("{v:.0}") } else { format!("{v:.4}") });
+    let mut md = String::from("| measure | aegmm | alibi-detect | aegmm advantage |\n|---|---|---|---|\n");
+    let mut json_rows = Vec::new();
+    for (name, ours, theirs, lower_is_better) in &rows {
+        let advantage = match (ours, theirs) {
+            (Some(o), Some(t)) if *o > 0.0 && *t > 0.0 => Some(if *lower_is_better { t / o } else { o / t }),
+            _ => None,
+        };
+        md.push_str(&format!(
+            "| {name} | {} | {} | {} |\n",
+            fmt(*ours),
+            fmt(*theirs),
+            advantage.map_or("n/a".to_string(), |a| format!("{a:.2}x"))
+        ));
+        json_rows.push(json!({"measure": name, "aegmm": ours, "alibi_detect": theirs, "advantage": advantage}));
+    }
+    println!("{md}");
+    if alibi.get("weights_finite").and_then(|v| v.as_bool()) != Some(true) {
+        eprintln!(
+            "warning: alibi-detect's weights are not finite after training with this TensorFlow \
+             seed; its scores mean nothing (pick another with --tf-seed)"
+        );
+    }
+    let report = json!({
+        "protocol": "alibi-detect KDD Cup 99 example (SPEC section 6), shortened to the given epochs",
+        "epochs": args.epochs,
+        "threads": threads,
+        "matmul_flops_per_sec": peak,
+        "flops_per_training_row": train_flops,
+        "flops_per_scored_row": score_flops,
+        "table": json_rows,
+        "markdown": md,
+        "aegmm": {
+            "fit_seconds": run.fit_seconds,
+            "seconds_per_epoch": ours_epoch,
+            "score_rows_per_sec": run.score_rows_per_sec,
+            "peak_rss_bytes": ours_peak_rss,
+            "run": run,
+        },
+        "alibi_detect": alibi,
+    });
+    write_report(&out, &report)?;
+    eprintln!("report written to {}", out.display());
+    Ok(())
+}
+
+fn score_memory(args: ScoreMemoryArgs) -> Result<()> {
+    use aegmm::{AegmmConfig, OutlierAegmm, ReconFeatures, TrainConfig};
+    use rand::{Rng, SeedableRng};
+    let device = args.torch.apply()?;
+    if args.rows == 0 || args.batch == 0 {
+        return Err(BenchError::Other("--rows and --batch must be at least 1".into()));
+    }
+    const FEATURES: usize = 18;
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0);
+    let mut rows = |n: usize| {
+        ndarray::Array2::<f32>::from_shape_fn((n, FEATURES), |_| rng.gen_range(-1.0..1.0))
+    };
+    let config = AegmmConfig {
+        recon_features: ReconFeatures::EuclideanCosine,
+        device,
+        ..AegmmConfig::default()
+    };
+    let mut detector = OutlierAegmm::new(FEATURES, config)?;
+    let train = TrainConfig {
+        epochs: 1,
+        batch_size: 1024,
+        ..TrainConfig::default()
+    };
+    detector.fit(&rows(20_000), &train, &mut |_| {})?;
+    let before = peak_rss_bytes().unwrap_or(0);
+
+    let start = std::time::Instant::now();
+    let (mut count, mut sum, mut max) = (0usize, 0.0f64, f64::NEG_INFINITY);
+    let mut input_bytes = 0;
+    let mut tally = |scores: &ndarray::Array1<f64>| {
+        count += scores.len();
+        sum += scores.sum();
+        max = scores.iter().copied().fold(max, f64::max);
+    };
+    if args.in_memory {
+        let x = rows(args.rows);
+        input_bytes = x.len() * std::mem::size_of::<f32>();
+        tally(&detector.score(&x)?);
+    } else {
+        let mut done = 0;
+        while done < args.rows {
+            let n = args.batch.min(args.rows - done);
+            tally(&detector.score(&rows(n))?);
+            done += n;
+        }
+    }
+    let seconds = start.elapsed().as_secs_f64();
+    let peak = peak_rss_bytes().unwrap_or(0);
+    let mib = |b: u64| b as f64 / 1048576.0;
+    eprintln!(
+        "{} rows ({}): peak RSS {:.1} MiB (after fitting {:.1} MiB, input array {:.1} MiB), \
+         {:.0} rows/s, mean energy {:.4}",
+        count,
+        if args.in_memory { "one array" } else { "streamed" },
+        mib(peak),
+        mib(before),
+        mib(input_bytes as u64),
+        count as f64 / seconds,
+        sum / count as f64
+    );
+    println!(
+        "{}",
+        json!({"rows": count, "in_memory": args.in_memory, "batch": args.batch,
+               "peak_rss_bytes": peak, "peak_rss_bytes_before_scoring": before,
+               "input_bytes": input_bytes, "seconds": seconds, "max_energy": max})
     );
     Ok(())
 }
