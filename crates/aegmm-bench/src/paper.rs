@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::time::Instant;
 
-use aegmm::{AegmmConfig, Device, OutlierAegmm, TabularLayout, TrainConfig};
+use aegmm::{AegmmConfig, Device, OutlierAegmm, TabularLayout, TrainConfig, WeightInit};
 use aegmm_gmm::percentile;
 use ndarray::{Array1, Array2, Axis};
 use rand::seq::{index, SliceRandom};
@@ -115,6 +115,7 @@ impl PaperDataset {
             decoder_hidden: enc.iter().rev().copied().collect(),
             density_hidden: vec![10],
             density_dropout: Some(0.5),
+            ..TabularLayout::default()
         };
         match self {
             Self::Kdd => PaperSetup {
@@ -233,6 +234,9 @@ pub struct PaperRun {
     pub rows_per_sec: f64,
     /// Whether every test energy is finite.
     pub finite: bool,
+    /// How the networks' weights were drawn.
+    #[serde(default)]
+    pub weight_init: WeightInit,
 }
 
 /// Runs the protocol for one seed; `epochs` overrides the paper's when given.
@@ -243,7 +247,20 @@ pub fn run(
     epochs: Option<usize>,
     device: Device,
 ) -> Result<PaperRun> {
-    let setup = dataset.setup();
+    run_with_init(dataset, data, seed, epochs, device, WeightInit::default())
+}
+
+/// As [`run`], with the networks' weights drawn as `init` says.
+pub fn run_with_init(
+    dataset: PaperDataset,
+    data: &PaperData,
+    seed: u64,
+    epochs: Option<usize>,
+    device: Device,
+    init: WeightInit,
+) -> Result<PaperRun> {
+    let mut setup = dataset.setup();
+    setup.layout.weight_init = init;
     let epochs = epochs.unwrap_or(setup.epochs);
     let n = data.anomaly.len();
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
@@ -289,6 +306,7 @@ pub fn run(
     let flagged = flag_top(&energy, setup.ratio)?;
     let scores = binary_scores(&flagged, &y_test);
     Ok(PaperRun {
+        weight_init: init,
         dataset: dataset.name().to_string(),
         seed,
         epochs,

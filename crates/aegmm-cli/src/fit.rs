@@ -146,6 +146,7 @@ fn configs(
             decoder_hidden: s.decoder_hidden.clone().unwrap_or(layout.decoder_hidden),
             density_hidden: s.density_hidden.clone().unwrap_or(layout.density_hidden),
             density_dropout: s.density_dropout.or(layout.density_dropout),
+            weight_init: layout.weight_init,
         },
         recon_features: match s.recon_features {
             None | Some(ReconKind::RelativeDistanceCosine) => ReconFeatures::RelativeDistanceCosine,

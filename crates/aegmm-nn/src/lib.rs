@@ -25,7 +25,7 @@ pub use conv::{conv_autoencoder, ConvDecoder, ConvEncoder, ConvLayout, ImageForm
 pub use error::NnError;
 pub use gmm::{TchGmm, MAX_JITTER_TRIES};
 pub use loss::{aegmm_loss, LossFn, LossTerms, LossWeights};
-pub use mlp::{Mlp, Output};
+pub use mlp::{Mlp, Output, WeightInit};
 pub use network::{check_softmax, AegmmNetwork, Forward, JointModel, ModelOutput, TabularLayout};
 pub use recon::{ReconFeatures, ReconFn};
 pub use trainer::{

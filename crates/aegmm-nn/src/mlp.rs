@@ -12,6 +12,46 @@ pub enum Output {
     Softmax,
 }
 
+/// How the weights and biases of fully connected layers are drawn.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum WeightInit {
+    /// Glorot (Xavier) uniform weights, `U(+-sqrt(6 / (fan_in + fan_out)))`, zero biases:
+    /// Keras's `Dense` default, so alibi-detect's (and the DAGMM authors' TensorFlow) networks,
+    /// and the scale meant for `tanh` layers.
+    GlorotUniform,
+    /// PyTorch's `nn.Linear` default: weights and biases `U(+-1 / sqrt(fan_in))`, as the
+    /// PyTorch DAGMM reimplementations start.
+    TorchLinear,
+    /// tch's `nn::linear` default and aegmm's: Kaiming uniform for ReLU,
+    /// `U(+-sqrt(6 / fan_in))`, biases `U(+-1 / sqrt(fan_in))`; weights about 2.4 times
+    /// PyTorch's.
+    #[default]
+    TchKaimingUniform,
+}
+
+impl WeightInit {
+    fn linear_config(self, fan_in: usize, fan_out: usize) -> nn::LinearConfig {
+        let (fan_in, fan_out) = (fan_in as f64, fan_out as f64);
+        let uniform = |bound: f64| nn::Init::Uniform {
+            lo: -bound,
+            up: bound,
+        };
+        match self {
+            WeightInit::GlorotUniform => nn::LinearConfig {
+                ws_init: uniform((6.0 / (fan_in + fan_out)).sqrt()),
+                bs_init: Some(nn::Init::Const(0.0)),
+                bias: true,
+            },
+            WeightInit::TorchLinear => nn::LinearConfig {
+                ws_init: uniform(1.0 / fan_in.sqrt()),
+                bs_init: Some(uniform(1.0 / fan_in.sqrt())),
+                bias: true,
+            },
+            WeightInit::TchKaimingUniform => nn::LinearConfig::default(),
+        }
+    }
+}
+
 /// A stack of linear layers with `tanh` between them and a linear or softmax output.
 ///
 /// `sizes = [in, h1, ..., out]`; inputs of more than two axes (images) are flattened to
@@ -25,8 +65,20 @@ pub struct Mlp {
 }
 
 impl Mlp {
-    /// Builds the layers under `path` (named `0`, `1`, ...). `sizes` needs at least two entries.
+    /// Builds the layers under `path` (named `0`, `1`, ...), initialised with
+    /// [`WeightInit::TchKaimingUniform`]. `sizes` needs at least two entries.
     pub fn new(path: &nn::Path, sizes: &[usize], dropout: Option<f64>, output: Output) -> Self {
+        Self::with_init(path, sizes, dropout, output, WeightInit::default())
+    }
+
+    /// As [`Self::new`], with the layers drawn as `init` says.
+    pub fn with_init(
+        path: &nn::Path,
+        sizes: &[usize],
+        dropout: Option<f64>,
+        output: Output,
+        init: WeightInit,
+    ) -> Self {
         let layers = sizes
             .windows(2)
             .enumerate()
@@ -35,7 +87,7 @@ impl Mlp {
                     path / i.to_string(),
                     w[0] as i64,
                     w[1] as i64,
-                    Default::default(),
+                    init.linear_config(w[0], w[1]),
                 )
             })
             .collect();

@@ -4,7 +4,7 @@ use tch::nn::{self, ModuleT};
 use tch::{Kind, Tensor};
 
 use crate::conv::{conv_autoencoder, ConvLayout, ImageFormat};
-use crate::mlp::{Mlp, Output};
+use crate::mlp::{Mlp, Output, WeightInit};
 use crate::recon::ReconFeatures;
 use crate::{NnError, Result};
 
@@ -85,6 +85,10 @@ pub struct TabularLayout {
     pub density_hidden: Vec<usize>,
     /// Dropout rate before the density network's softmax layer, in training only.
     pub density_dropout: Option<f64>,
+    /// How the layers' weights are drawn (default tch's Kaiming uniform; Glorot uniform is
+    /// Keras's and alibi-detect's, `TorchLinear` PyTorch's).
+    #[serde(default)]
+    pub weight_init: WeightInit,
 }
 
 impl Default for TabularLayout {
@@ -96,6 +100,7 @@ impl Default for TabularLayout {
             decoder_hidden: vec![10, 30, 60],
             density_hidden: vec![10],
             density_dropout: None,
+            weight_init: WeightInit::default(),
         }
     }
 }
@@ -111,7 +116,13 @@ fn chain(first: usize, hidden: &[usize], last: usize) -> Vec<usize> {
 /// optional dropout, then a softmax over `n_gmm`, for mixture inputs of `z_dim`.
 fn density_mlp(path: &nn::Path, z_dim: usize, layout: &TabularLayout, n_gmm: usize) -> Mlp {
     let sizes = chain(z_dim, &layout.density_hidden, n_gmm);
-    Mlp::new(path, &sizes, layout.density_dropout, Output::Softmax)
+    Mlp::with_init(
+        path,
+        &sizes,
+        layout.density_dropout,
+        Output::Softmax,
+        layout.weight_init,
+    )
 }
 
 impl AegmmNetwork {
@@ -129,8 +140,20 @@ impl AegmmNetwork {
         let z_dim = layout.latent_dim + recon_features.width();
         Self {
             body: Body::Parts {
-                encoder: Box::new(Mlp::new(&(path / "encoder"), &enc, None, Output::Linear)),
-                decoder: Box::new(Mlp::new(&(path / "decoder"), &dec, None, Output::Linear)),
+                encoder: Box::new(Mlp::with_init(
+                    &(path / "encoder"),
+                    &enc,
+                    None,
+                    Output::Linear,
+                    layout.weight_init,
+                )),
+                decoder: Box::new(Mlp::with_init(
+                    &(path / "decoder"),
+                    &dec,
+                    None,
+                    Output::Linear,
+                    layout.weight_init,
+                )),
                 density: Box::new(density_mlp(&(path / "density"), z_dim, layout, n_gmm)),
             },
             recon_features,

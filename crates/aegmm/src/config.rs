@@ -72,6 +72,7 @@ impl AegmmConfig {
                 decoder_hidden: vec![8, 16],
                 density_hidden: vec![8],
                 density_dropout: None,
+                ..TabularLayout::default()
             },
             ..Self::default()
         }

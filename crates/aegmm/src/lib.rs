@@ -130,7 +130,7 @@ pub use aegmm_gmm::GmmParams;
 pub use aegmm_nn::{
     BatchStats, ConvLayout, EpochStats, Forward, History, ImageFormat, JointModel, LossFn,
     LossTerms, LossWeights, ModelOutput, OptimizerKind, ReconFeatures, TabularLayout, TrainConfig,
-    TrainEvent,
+    TrainEvent, WeightInit,
 };
 pub use config::AegmmConfig;
 pub use detector::{OutlierAegmm, DETECTOR_NAME};

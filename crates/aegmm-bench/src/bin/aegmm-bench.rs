@@ -34,6 +34,8 @@ enum Command {
     /// Peak memory of scoring N rows with a KDD-shaped detector: rows arriving batch by batch
     /// (as `aegmm score` reads a file), or all in one array handed to `score`.
     ScoreMemory(ScoreMemoryArgs),
+    /// Where the time of a training epoch of the KDD example goes, phase by phase.
+    TrainProfile(TrainProfileArgs),
     /// Scoring throughput of a KDD detector (alibi-detect's network) at several batch sizes.
     ScoreSpeed(ScoreSpeedArgs),
 }
@@ -87,6 +89,10 @@ struct PaperArgs {
     /// Train every run again, even those kept in the runs folder.
     #[arg(long)]
     fresh: bool,
+    /// Weight initialisation: tch-kaiming (tch's and the library's default), glorot (Keras's,
+    /// so alibi-detect's) or torch (PyTorch's nn.Linear default).
+    #[arg(long, default_value = "tch-kaiming", value_parser = parse_init)]
+    weight_init: aegmm::WeightInit,
     /// Runs trained at once, each in its own process with `--threads` threads (a run is
     /// sequential inside; on 2 cores, 2 jobs of 1 thread finish twice as fast as 1 job).
     #[arg(long, default_value_t = 1)]
@@ -94,6 +100,21 @@ struct PaperArgs {
     #[command(flatten)]
     torch: TorchArgs,
     /// Folder holding kddcup99/ and odds/.
+    #[arg(long)]
+    data: Option<PathBuf>,
+}
+
+#[derive(clap::Args)]
+struct TrainProfileArgs {
+    /// Training rows (standardised normal rows of the KDD example).
+    #[arg(long, default_value_t = 400_000)]
+    rows: usize,
+    /// Epochs to time (the first is also timed; libtorch warms up in it).
+    #[arg(long, default_value_t = 2)]
+    epochs: usize,
+    #[command(flatten)]
+    torch: TorchArgs,
+    /// Folder holding kddcup99/.
     #[arg(long)]
     data: Option<PathBuf>,
 }
@@ -149,6 +170,9 @@ struct PaperRunArgs {
     /// Where the run's JSON goes.
     #[arg(long)]
     out: PathBuf,
+    /// Weight initialisation (see `paper --weight-init`).
+    #[arg(long, default_value = "tch-kaiming", value_parser = parse_init)]
+    weight_init: aegmm::WeightInit,
     #[command(flatten)]
     torch: TorchArgs,
     /// Folder holding kddcup99/ and odds/.
@@ -241,6 +265,7 @@ fn main() -> ExitCode {
         Command::PaperRun(args) => paper_run(args),
         Command::Peer(args) => peer_bench(args),
         Command::ScoreMemory(args) => score_memory(args),
+        Command::TrainProfile(args) => train_profile(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -248,6 +273,23 @@ fn main() -> ExitCode {
             eprintln!("error: {e}");
             ExitCode::FAILURE
         }
+    }
+}
+
+fn parse_init(s: &str) -> std::result::Result<aegmm::WeightInit, String> {
+    match s {
+        "glorot" => Ok(aegmm::WeightInit::GlorotUniform),
+        "torch" => Ok(aegmm::WeightInit::TorchLinear),
+        "tch-kaiming" => Ok(aegmm::WeightInit::TchKaimingUniform),
+        other => Err(format!("unknown weight init {other:?}: use glorot, torch or tch-kaiming")),
+    }
+}
+
+fn init_name(init: aegmm::WeightInit) -> &'static str {
+    match init {
+        aegmm::WeightInit::GlorotUniform => "glorot",
+        aegmm::WeightInit::TorchLinear => "torch",
+        aegmm::WeightInit::TchKaimingUniform => "tch-kaiming",
     }
 }
 
@@ -502,7 +544,12 @@ fn paper_bench(args: PaperArgs) -> Result<()> {
     for &dataset in &datasets {
         let epochs = args.epochs.unwrap_or(dataset.setup().epochs);
         for seed in args.seed..args.seed + args.seeds {
-            let file = runs_dir.join(format!("{}-e{epochs}-s{seed}.json", dataset.name()));
+            let init = if args.weight_init == aegmm::WeightInit::default() {
+                String::new()
+            } else {
+                format!("-{}", init_name(args.weight_init))
+            };
+            let file = runs_dir.join(format!("{}-e{epochs}-s{seed}{init}.json", dataset.name()));
             wanted.push((dataset, seed, file));
         }
     }
@@ -537,6 +584,7 @@ fn paper_bench(args: PaperArgs) -> Result<()> {
         "protocol": "DAGMM paper (SPEC section 6): 50/50 split, train on inliers of the training half, flag the top ratio of test energies",
         "threads": args.torch.threads,
         "epochs_override": args.epochs,
+        "weight_init": init_name(args.weight_init),
         "datasets": results.iter().map(|(d, runs)| json!({
             "dataset": d.name(), "setup": d.setup(), "paper": d.paper(), "runs": runs,
         })).collect::<Vec<_>>(),
@@ -562,7 +610,14 @@ fn train_paper_runs(
     if args.jobs == 1 {
         let device = parse_device(&args.torch.device)?;
         for (dataset, seed, file) in missing {
-            let run = train_one_paper_run(*dataset, *seed, args.epochs, device, data_dir)?;
+            let run = train_one_paper_run(
+                *dataset,
+                *seed,
+                args.epochs,
+                device,
+                data_dir,
+                args.weight_init,
+            )?;
             write_run(file, &run)?;
         }
         return Ok(());
@@ -581,6 +636,7 @@ fn train_paper_runs(
                 .args(["--seed", &seed.to_string()])
                 .args(["--threads", &args.torch.threads.to_string()])
                 .args(["--device", &args.torch.device])
+                .args(["--weight-init", init_name(args.weight_init)])
                 .arg("--data")
                 .arg(data_dir)
                 .arg("--out")
@@ -623,10 +679,11 @@ fn train_one_paper_run(
     epochs: Option<usize>,
     device: Device,
     data_dir: &std::path::Path,
+    init: aegmm::WeightInit,
 ) -> Result<aegmm_bench::paper::PaperRun> {
     use aegmm_bench::paper;
     let data = paper::load(dataset, data_dir, seed)?;
-    let run = paper::run(dataset, &data, seed, epochs, device)?;
+    let run = paper::run_with_init(dataset, &data, seed, epochs, device, init)?;
     eprintln!(
         "{:<11} seed {:>3}  {:>6} epochs  precision {:.4}  recall {:.4}  F1 {:.4}  ROC AUC {:.4}  {:>7.1} s  {:>9.0} rows/s",
         run.dataset, seed, run.epochs, run.precision, run.recall, run.f1,
@@ -639,7 +696,14 @@ fn paper_run(args: PaperRunArgs) -> Result<()> {
     let device = args.torch.apply()?;
     let dataset = aegmm_bench::paper::PaperDataset::parse(&args.dataset)?;
     let data_dir = args.data.unwrap_or_else(default_data_dir);
-    let run = train_one_paper_run(dataset, args.seed, args.epochs, device, &data_dir)?;
+    let run = train_one_paper_run(
+        dataset,
+        args.seed,
+        args.epochs,
+        device,
+        &data_dir,
+        args.weight_init,
+    )?;
     write_run(&args.out, &run)
 }
 
@@ -951,5 +1015,118 @@ fn score_memory(args: ScoreMemoryArgs) -> Result<()> {
                "peak_rss_bytes": peak, "peak_rss_bytes_before_scoring": before,
                "input_bytes": input_bytes, "seconds": seconds, "max_energy": max})
     );
+    Ok(())
+}
+
+/// The training step of `aegmm_nn::Trainer`, taken apart and timed phase by phase on the
+/// KDD example's network (batch 1024, Adam 1e-3, the same calls in the same order).
+fn train_profile(args: TrainProfileArgs) -> Result<()> {
+    use aegmm_nn::{AegmmNetwork, LossWeights, ReconFeatures, TabularLayout, TchGmm};
+    use rand::seq::SliceRandom;
+    use rand::SeedableRng;
+    use std::time::Instant;
+    use tch::nn::OptimizerConfig;
+    use tch::{Kind, Tensor};
+
+    let device = args.torch.apply()?;
+    aegmm_gmm::set_blas_threads(1);
+    let data = args.data.unwrap_or_else(default_data_dir).join("kddcup99");
+    let table = kdd::read_columns(
+        &data.join("kddcup.data_10_percent.gz"),
+        &data.join("kddcup.names"),
+        &kdd::ALIBI_COLUMNS,
+    )?;
+    let targets = table.attack_targets();
+    let normal: Vec<usize> = (0..targets.len()).filter(|&i| targets[i] == 0).collect();
+    let rows: Vec<usize> = (0..args.rows).map(|i| normal[i % normal.len()]).collect();
+    let x = table.x.select(ndarray::Axis(0), &rows);
+    let mean = x.mean_axis(ndarray::Axis(0)).expect("rows");
+    let std = x.std_axis(ndarray::Axis(0), 0.0).mapv(|s| if s > 0.0 { s } else { 1.0 });
+    let x = ((x - &mean) / &std).mapv(|v| v as f32);
+    let x = Tensor::from_slice(x.as_slice().expect("standard layout"))
+        .reshape([args.rows as i64, table.x.ncols() as i64]);
+
+    tch::manual_seed(0);
+    let vs = tch::nn::VarStore::new(device);
+    let net = AegmmNetwork::tabular(&vs.root(), table.x.ncols(), &TabularLayout::default(), 2, ReconFeatures::EuclideanCosine);
+    let mut opt = tch::nn::Adam::default().build(&vs, 1e-3).map_err(|e| BenchError::Other(e.to_string()))?;
+    let weights = LossWeights::default();
+    let eps = 1e-6;
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0);
+    let mut order: Vec<i64> = (0..args.rows as i64).collect();
+    let err = |e: aegmm_nn::NnError| BenchError::Other(e.to_string());
+
+    const PHASES: [&str; 10] = [
+        "shuffle the row order", "gather the batch (index_select)", "forward (networks)",
+        "mixture estimate (phi, mu, cov)", "Cholesky + log det", "energy and penalty",
+        "read out the loss terms, finiteness", "backward", "gradient finiteness check",
+        "optimizer step (Adam)",
+    ];
+    for epoch in 1..=args.epochs {
+        let mut t = [0.0f64; 10];
+        let epoch_start = Instant::now();
+        let mut clock = Instant::now();
+        let mut lap = |t: &mut [f64; 10], i: usize| {
+            t[i] += clock.elapsed().as_secs_f64();
+            clock = Instant::now();
+        };
+        order.shuffle(&mut rng);
+        lap(&mut t, 0);
+        for idx in order.chunks(1024) {
+            let idx = Tensor::from_slice(idx);
+            let batch = x.index_select(0, &idx).to_device(device);
+            lap(&mut t, 1);
+            let fwd = net.forward_t(&batch, true).map_err(err)?;
+            lap(&mut t, 2);
+            // TchGmm::estimate's moments, then its factorisation (from_params), as aegmm_loss.
+            let z = fwd.z.to_kind(Kind::Double);
+            let gamma = fwd.gamma.to_kind(Kind::Double);
+            let n = z.size()[0] as f64;
+            let weight = gamma.sum_dim_intlist(0, false, None);
+            let phi = &weight / n;
+            let mu = gamma.transpose(0, 1).matmul(&z) / weight.unsqueeze(1);
+            let centred = z.unsqueeze(1) - mu.unsqueeze(0);
+            let weighted = &centred * gamma.unsqueeze(2);
+            let cov = Tensor::einsum("nkd,nke->kde", &[&weighted, &centred], None::<i64>)
+                / weight.unsqueeze(1).unsqueeze(2);
+            lap(&mut t, 3);
+            let gmm = TchGmm::from_params(phi, mu, cov, eps).map_err(err)?;
+            lap(&mut t, 4);
+            let recon = (&batch - &fwd.x_hat).square().mean(Kind::Float);
+            let energy = gmm.energy(&fwd.z).mean(Kind::Double).to_kind(Kind::Float);
+            let cov_diag = gmm.cov_diag_penalty().to_kind(Kind::Float);
+            let total = &recon + &energy * weights.w_energy + &cov_diag * weights.w_cov_diag;
+            lap(&mut t, 5);
+            let values = Tensor::stack(&[&total, &recon, &energy, &cov_diag], 0);
+            let v = Vec::<f64>::try_from(values.to_kind(Kind::Double).to_device(tch::Device::Cpu))
+                .map_err(|e| BenchError::Other(e.to_string()))?;
+            if v.iter().any(|v| !v.is_finite()) {
+                return Err(BenchError::Other("non-finite loss".into()));
+            }
+            lap(&mut t, 6);
+            opt.zero_grad();
+            total.backward();
+            lap(&mut t, 7);
+            let grads: Vec<Tensor> = vs.trainable_variables().iter().map(|v| v.grad().flatten(0, -1)).collect();
+            let finite = bool::try_from(Tensor::cat(&grads, 0).isfinite().all()).unwrap_or(false);
+            if !finite {
+                return Err(BenchError::Other("non-finite gradient".into()));
+            }
+            lap(&mut t, 8);
+            opt.step();
+            lap(&mut t, 9);
+        }
+        let total = epoch_start.elapsed().as_secs_f64();
+        eprintln!("epoch {epoch}: {total:.3} s for {} rows ({:.0} rows/s)", args.rows, args.rows as f64 / total);
+        for (name, secs) in PHASES.iter().zip(t) {
+            eprintln!("  {name:<38} {secs:>7.3} s  {:>5.1} %", 100.0 * secs / total);
+        }
+        if epoch == args.epochs {
+            println!("{}", json!({
+                "epoch_seconds": total, "rows": args.rows, "threads": args.torch.threads,
+                "phases": PHASES.iter().zip(t).map(|(n, s)| json!({"phase": n, "seconds": s})).collect::<Vec<_>>(),
+            }));
+        }
+    }
     Ok(())
 }
