@@ -28,17 +28,29 @@ fn glorot_uniform_draws_within_its_bound_with_zero_biases() {
     for (w, (max_w, max_b)) in SIZES.windows(2).zip(glorot) {
         let bound = (6.0 / (w[0] + w[1]) as f64).sqrt();
         // Thousands of uniform draws come within a few percent of the bound, never past it.
-        assert!(max_w <= bound && max_w > 0.9 * bound, "{w:?}: {max_w} vs {bound}");
+        assert!(
+            max_w <= bound && max_w > 0.9 * bound,
+            "{w:?}: {max_w} vs {bound}"
+        );
         assert_eq!(max_b, 0.0);
     }
 }
 
 #[test]
 fn torch_linear_draws_weights_and_biases_within_one_over_root_fan_in() {
-    for (w, (max_w, max_b)) in SIZES.windows(2).zip(extremes(&SIZES, WeightInit::TorchLinear)) {
+    for (w, (max_w, max_b)) in SIZES
+        .windows(2)
+        .zip(extremes(&SIZES, WeightInit::TorchLinear))
+    {
         let bound = 1.0 / (w[0] as f64).sqrt();
-        assert!(max_w <= bound && max_w > 0.9 * bound, "{w:?}: {max_w} vs {bound}");
-        assert!(max_b <= bound && max_b > 0.0, "{w:?}: bias {max_b} vs {bound}");
+        assert!(
+            max_w <= bound && max_w > 0.9 * bound,
+            "{w:?}: {max_w} vs {bound}"
+        );
+        assert!(
+            max_b <= bound && max_b > 0.0,
+            "{w:?}: bias {max_b} vs {bound}"
+        );
     }
 }
 
@@ -49,13 +61,22 @@ fn tch_kaiming_uniform_is_the_default_and_about_two_and_a_half_times_torch_linea
     let _ = Mlp::new(&vs.root(), &SIZES, None, Output::Linear);
     let vs2 = nn::VarStore::new(Device::Cpu);
     tch::manual_seed(3);
-    let _ = Mlp::with_init(&vs2.root(), &SIZES, None, Output::Linear, WeightInit::TchKaimingUniform);
+    let _ = Mlp::with_init(
+        &vs2.root(),
+        &SIZES,
+        None,
+        Output::Linear,
+        WeightInit::TchKaimingUniform,
+    );
     assert!(vs.variables()["0.weight"].equal(&vs2.variables()["0.weight"]));
     assert_eq!(WeightInit::default(), WeightInit::TchKaimingUniform);
 
     let kaiming = extremes(&SIZES, WeightInit::TchKaimingUniform);
     for (w, (max_w, _)) in SIZES.windows(2).zip(kaiming) {
         let bound = (6.0 / w[0] as f64).sqrt();
-        assert!(max_w <= bound && max_w > 0.9 * bound, "{w:?}: {max_w} vs {bound}");
+        assert!(
+            max_w <= bound && max_w > 0.9 * bound,
+            "{w:?}: {max_w} vs {bound}"
+        );
     }
 }

@@ -29,15 +29,15 @@ impl PeerOptions {
         };
         let mut it = args.iter();
         while let Some(flag) = it.next() {
-            let value = it
-                .next()
-                .ok_or_else(|| format!("{flag} needs a value"))?;
+            let value = it.next().ok_or_else(|| format!("{flag} needs a value"))?;
             let number = |what: &str| -> Result<u64, String> {
                 value
                     .parse::<u64>()
                     .ok()
                     .filter(|&v| v > 0 || what == "--tf-seed")
-                    .ok_or_else(|| format!("{what} takes a whole number (at least 1), got {value:?}"))
+                    .ok_or_else(|| {
+                        format!("{what} takes a whole number (at least 1), got {value:?}")
+                    })
             };
             match flag.as_str() {
                 "--epochs" => opts.epochs = number(flag)? as usize,
@@ -57,7 +57,10 @@ impl PeerOptions {
 
 /// The virtual environment with alibi-detect, made once per machine (and per pinned set).
 pub fn ensure_venv() -> Result<PathBuf, String> {
-    let dir = cache_dir()?.join(format!("peer-alibi-detect-0.13.0-{:016x}", fnv1a(REQUIREMENTS)));
+    let dir = cache_dir()?.join(format!(
+        "peer-alibi-detect-0.13.0-{:016x}",
+        fnv1a(REQUIREMENTS)
+    ));
     let python = dir.join("bin").join("python");
     if dir.join(COMPLETE_MARKER).exists() {
         return Ok(python);
@@ -84,7 +87,15 @@ pub fn ensure_venv() -> Result<PathBuf, String> {
     std::fs::write(&requirements, REQUIREMENTS)
         .map_err(|e| format!("cannot write {}: {e}", requirements.display()))?;
     let installed = run(Command::new(tmp.join("bin").join("python"))
-        .args(["-m", "pip", "install", "--disable-pip-version-check", "--no-input", "-q", "-r"])
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--disable-pip-version-check",
+            "--no-input",
+            "-q",
+            "-r",
+        ])
         .arg(&requirements))?;
     if !installed {
         let _ = std::fs::remove_dir_all(&tmp);
@@ -95,7 +106,10 @@ pub fn ensure_venv() -> Result<PathBuf, String> {
     if std::fs::rename(&tmp, &dir).is_err() {
         let _ = std::fs::remove_dir_all(&tmp);
         if !dir.join(COMPLETE_MARKER).exists() {
-            return Err(format!("cannot move the environment into {}", dir.display()));
+            return Err(format!(
+                "cannot move the environment into {}",
+                dir.display()
+            ));
         }
     }
     Ok(python)
@@ -105,7 +119,8 @@ pub fn ensure_venv() -> Result<PathBuf, String> {
 pub fn run_alibi(root: &Path, python: &Path, opts: &PeerOptions) -> Result<PathBuf, String> {
     let report = opts.out.with_extension("alibi.json");
     if let Some(dir) = report.parent() {
-        std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        std::fs::create_dir_all(dir)
+            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     }
     eprintln!(
         "xtask: alibi-detect: {} epochs of the KDD example, {} thread(s), TensorFlow seed {}",

@@ -185,7 +185,10 @@ fn train(
 
 /// A detector trained by the protocol (no threshold) and every row of the file, scaled as
 /// its training rows were.
-pub fn fitted_detector(table: &KddTable, opts: &AlibiOptions) -> Result<(OutlierAegmm, Array2<f64>)> {
+pub fn fitted_detector(
+    table: &KddTable,
+    opts: &AlibiOptions,
+) -> Result<(OutlierAegmm, Array2<f64>)> {
     let trained = train(table, opts, &mut |_| {})?;
     let x_all = trained.scale(table.x.clone());
     Ok((trained.detector, x_all))
@@ -207,7 +210,9 @@ pub fn run(
     )?;
 
     let test_idx = outlier_batch(&t.normal, &t.attack, opts.batch_rows, 0.10, &mut t.rng);
-    let test_scores = t.detector.score(&t.scale(table.x.select(Axis(0), &test_idx)))?;
+    let test_scores = t
+        .detector
+        .score(&t.scale(table.x.select(Axis(0), &test_idx)))?;
     let test_targets: Vec<u8> = test_idx.iter().map(|&i| targets[i]).collect();
 
     let x_all = t.scale(table.x.clone());

@@ -226,9 +226,11 @@ pub fn dagmm_npz_layout(table: &KddTable, names_file: &Path) -> Result<Array2<f6
             continue;
         }
         let col = offset + j;
-        let (min, max) = attack.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &i| {
-            (lo.min(table.x[[i, col]]), hi.max(table.x[[i, col]]))
-        });
+        let (min, max) = attack
+            .iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &i| {
+                (lo.min(table.x[[i, col]]), hi.max(table.x[[i, col]]))
+            });
         let range = max - min;
         if range > 0.0 {
             out.column_mut(col).mapv_inplace(|v| (v - min) / range);

@@ -47,7 +47,10 @@ fn the_same_seed_gives_the_same_run_and_the_run_survives_its_json_form() {
     let text = serde_json::to_string(&first).unwrap();
     let back: paper::PaperRun = serde_json::from_str(&text).unwrap();
     assert_eq!(metrics(&back), metrics(&first));
-    assert_eq!((back.dataset.as_str(), back.seed, back.epochs), ("thyroid", 7, 2));
+    assert_eq!(
+        (back.dataset.as_str(), back.seed, back.epochs),
+        ("thyroid", 7, 2)
+    );
 }
 
 #[test]

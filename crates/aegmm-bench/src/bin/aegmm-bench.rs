@@ -281,7 +281,9 @@ fn parse_init(s: &str) -> std::result::Result<aegmm::WeightInit, String> {
         "glorot" => Ok(aegmm::WeightInit::GlorotUniform),
         "torch" => Ok(aegmm::WeightInit::TorchLinear),
         "tch-kaiming" => Ok(aegmm::WeightInit::TchKaimingUniform),
-        other => Err(format!("unknown weight init {other:?}: use glorot, torch or tch-kaiming")),
+        other => Err(format!(
+            "unknown weight init {other:?}: use glorot, torch or tch-kaiming"
+        )),
     }
 }
 
@@ -664,7 +666,9 @@ fn train_paper_runs(
                     for (child, _) in &mut running {
                         let _ = child.kill();
                     }
-                    return Err(BenchError::Other(format!("the run of {what} failed ({status})")));
+                    return Err(BenchError::Other(format!(
+                        "the run of {what} failed ({status})"
+                    )));
                 }
                 Ok(None) => i += 1,
                 Err(e) => return Err(BenchError::Other(format!("waiting for a run: {e}"))),
@@ -845,10 +849,11 @@ fn peer_bench(args: PeerArgs) -> Result<()> {
     let out = args.out.unwrap_or_else(|| {
         PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/peer-bench.json")
     });
-    let alibi_text = std::fs::read_to_string(&args.alibi_json).map_err(|source| BenchError::Io {
-        path: args.alibi_json.clone(),
-        source,
-    })?;
+    let alibi_text =
+        std::fs::read_to_string(&args.alibi_json).map_err(|source| BenchError::Io {
+            path: args.alibi_json.clone(),
+            source,
+        })?;
     let alibi: serde_json::Value = serde_json::from_str(&alibi_text).map_err(|e| {
         BenchError::Other(format!("{} is not JSON: {e}", args.alibi_json.display()))
     })?;
@@ -859,7 +864,10 @@ fn peer_bench(args: PeerArgs) -> Result<()> {
     aegmm_gmm::set_blas_threads(threads);
     let peak = flops::matmul_flops_per_sec(2048, 5, device);
     aegmm_gmm::set_blas_threads(1);
-    eprintln!("matrix product 2048^3 (f32, {threads} thread(s)): {:.1} GFLOP/s", peak / 1e9);
+    eprintln!(
+        "matrix product 2048^3 (f32, {threads} thread(s)): {:.1} GFLOP/s",
+        peak / 1e9
+    );
 
     let data = args.data.unwrap_or_else(default_data_dir).join("kddcup99");
     let table = kdd::read_columns(
@@ -873,9 +881,15 @@ fn peer_bench(args: PeerArgs) -> Result<()> {
         device,
         ..Default::default()
     };
-    eprintln!("aegmm: {} epochs of the KDD example, {threads} thread(s)", args.epochs);
+    eprintln!(
+        "aegmm: {} epochs of the KDD example, {threads} thread(s)",
+        args.epochs
+    );
     let run = alibi::run(&table, &opts, &mut |e| {
-        eprintln!("aegmm  epoch {:>2}  {:>6.2} s  loss {:.4}", e.epoch, e.seconds, e.loss)
+        eprintln!(
+            "aegmm  epoch {:>2}  {:>6.2} s  loss {:.4}",
+            e.epoch, e.seconds, e.loss
+        )
     })?;
     let ours_peak_rss = peak_rss_bytes().map(|b| b as f64);
 
@@ -893,22 +907,78 @@ fn peer_bench(args: PeerArgs) -> Result<()> {
     let train_rows = opts.train_rows as f64;
     let theirs_score = num(&["score_rows_per_sec"]);
     let rows: Vec<(&str, Option<f64>, Option<f64>, bool)> = vec![
-        ("seconds per epoch (fit / epochs)", Some(ours_epoch), theirs_epoch, true),
-        ("scoring rows/s (all 494,021 rows)", Some(run.score_rows_per_sec), theirs_score, false),
-        ("peak resident memory, MiB", ours_peak_rss.map(|b| b / 1048576.0), num(&["peak_rss_bytes"]).map(|b| b / 1048576.0), true),
-        ("test F1 (1,000 rows, 10 % attacks)", Some(run.test.scores.f1), num(&["test", "f1"]), false),
-        ("test ROC AUC", run.test.roc_auc, num(&["test", "roc_auc"]), false),
-        ("all rows F1", Some(run.all_rows.scores.f1), num(&["all_rows", "f1"]), false),
-        ("all rows ROC AUC", run.all_rows.roc_auc, num(&["all_rows", "roc_auc"]), false),
-        ("training, fraction of the matmul peak", Some(train_rows / ours_epoch * train_flops / peak), theirs_epoch.map(|t| train_rows / t * train_flops / peak), false),
-        ("scoring, fraction of the matmul peak", Some(run.score_rows_per_sec * score_flops / peak), theirs_score.map(|r| r * score_flops / peak), false),
+        (
+            "seconds per epoch (fit / epochs)",
+            Some(ours_epoch),
+            theirs_epoch,
+            true,
+        ),
+        (
+            "scoring rows/s (all 494,021 rows)",
+            Some(run.score_rows_per_sec),
+            theirs_score,
+            false,
+        ),
+        (
+            "peak resident memory, MiB",
+            ours_peak_rss.map(|b| b / 1048576.0),
+            num(&["peak_rss_bytes"]).map(|b| b / 1048576.0),
+            true,
+        ),
+        (
+            "test F1 (1,000 rows, 10 % attacks)",
+            Some(run.test.scores.f1),
+            num(&["test", "f1"]),
+            false,
+        ),
+        (
+            "test ROC AUC",
+            run.test.roc_auc,
+            num(&["test", "roc_auc"]),
+            false,
+        ),
+        (
+            "all rows F1",
+            Some(run.all_rows.scores.f1),
+            num(&["all_rows", "f1"]),
+            false,
+        ),
+        (
+            "all rows ROC AUC",
+            run.all_rows.roc_auc,
+            num(&["all_rows", "roc_auc"]),
+            false,
+        ),
+        (
+            "training, fraction of the matmul peak",
+            Some(train_rows / ours_epoch * train_flops / peak),
+            theirs_epoch.map(|t| train_rows / t * train_flops / peak),
+            false,
+        ),
+        (
+            "scoring, fraction of the matmul peak",
+            Some(run.score_rows_per_sec * score_flops / peak),
+            theirs_score.map(|r| r * score_flops / peak),
+            false,
+        ),
     ];
-    let fmt = |v: Option<f64>| v.map_or("n/a".to_string(), |v| if v.abs() >= 100.0 { format!("{v:.0}") } else { format!("{v:.4}") });
-    let mut md = String::from("| measure | aegmm | alibi-detect | aegmm advantage |\n|---|---|---|---|\n");
+    let fmt = |v: Option<f64>| {
+        v.map_or("n/a".to_string(), |v| {
+            if v.abs() >= 100.0 {
+                format!("{v:.0}")
+            } else {
+                format!("{v:.4}")
+            }
+        })
+    };
+    let mut md =
+        String::from("| measure | aegmm | alibi-detect | aegmm advantage |\n|---|---|---|---|\n");
     let mut json_rows = Vec::new();
     for (name, ours, theirs, lower_is_better) in &rows {
         let advantage = match (ours, theirs) {
-            (Some(o), Some(t)) if *o > 0.0 && *t > 0.0 => Some(if *lower_is_better { t / o } else { o / t }),
+            (Some(o), Some(t)) if *o > 0.0 && *t > 0.0 => {
+                Some(if *lower_is_better { t / o } else { o / t })
+            }
             _ => None,
         };
         md.push_str(&format!(
@@ -917,7 +987,9 @@ fn peer_bench(args: PeerArgs) -> Result<()> {
             fmt(*theirs),
             advantage.map_or("n/a".to_string(), |a| format!("{a:.2}x"))
         ));
-        json_rows.push(json!({"measure": name, "aegmm": ours, "alibi_detect": theirs, "advantage": advantage}));
+        json_rows.push(
+            json!({"measure": name, "aegmm": ours, "alibi_detect": theirs, "advantage": advantage}),
+        );
     }
     println!("{md}");
     if alibi.get("weights_finite").and_then(|v| v.as_bool()) != Some(true) {
@@ -954,7 +1026,9 @@ fn score_memory(args: ScoreMemoryArgs) -> Result<()> {
     use rand::{Rng, SeedableRng};
     let device = args.torch.apply()?;
     if args.rows == 0 || args.batch == 0 {
-        return Err(BenchError::Other("--rows and --batch must be at least 1".into()));
+        return Err(BenchError::Other(
+            "--rows and --batch must be at least 1".into(),
+        ));
     }
     const FEATURES: usize = 18;
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0);
@@ -1002,7 +1076,11 @@ fn score_memory(args: ScoreMemoryArgs) -> Result<()> {
         "{} rows ({}): peak RSS {:.1} MiB (after fitting {:.1} MiB, input array {:.1} MiB), \
          {:.0} rows/s, mean energy {:.4}",
         count,
-        if args.in_memory { "one array" } else { "streamed" },
+        if args.in_memory {
+            "one array"
+        } else {
+            "streamed"
+        },
         mib(peak),
         mib(before),
         mib(input_bytes as u64),
@@ -1041,15 +1119,25 @@ fn train_profile(args: TrainProfileArgs) -> Result<()> {
     let rows: Vec<usize> = (0..args.rows).map(|i| normal[i % normal.len()]).collect();
     let x = table.x.select(ndarray::Axis(0), &rows);
     let mean = x.mean_axis(ndarray::Axis(0)).expect("rows");
-    let std = x.std_axis(ndarray::Axis(0), 0.0).mapv(|s| if s > 0.0 { s } else { 1.0 });
+    let std = x
+        .std_axis(ndarray::Axis(0), 0.0)
+        .mapv(|s| if s > 0.0 { s } else { 1.0 });
     let x = ((x - &mean) / &std).mapv(|v| v as f32);
     let x = Tensor::from_slice(x.as_slice().expect("standard layout"))
         .reshape([args.rows as i64, table.x.ncols() as i64]);
 
     tch::manual_seed(0);
     let vs = tch::nn::VarStore::new(device);
-    let net = AegmmNetwork::tabular(&vs.root(), table.x.ncols(), &TabularLayout::default(), 2, ReconFeatures::EuclideanCosine);
-    let mut opt = tch::nn::Adam::default().build(&vs, 1e-3).map_err(|e| BenchError::Other(e.to_string()))?;
+    let net = AegmmNetwork::tabular(
+        &vs.root(),
+        table.x.ncols(),
+        &TabularLayout::default(),
+        2,
+        ReconFeatures::EuclideanCosine,
+    );
+    let mut opt = tch::nn::Adam::default()
+        .build(&vs, 1e-3)
+        .map_err(|e| BenchError::Other(e.to_string()))?;
     let weights = LossWeights::default();
     let eps = 1e-6;
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0);
@@ -1057,9 +1145,15 @@ fn train_profile(args: TrainProfileArgs) -> Result<()> {
     let err = |e: aegmm_nn::NnError| BenchError::Other(e.to_string());
 
     const PHASES: [&str; 10] = [
-        "shuffle the row order", "gather the batch (index_select)", "forward (networks)",
-        "mixture estimate (phi, mu, cov)", "Cholesky + log det", "energy and penalty",
-        "read out the loss terms, finiteness", "backward", "gradient finiteness check",
+        "shuffle the row order",
+        "gather the batch (index_select)",
+        "forward (networks)",
+        "mixture estimate (phi, mu, cov)",
+        "Cholesky + log det",
+        "energy and penalty",
+        "read out the loss terms, finiteness",
+        "backward",
+        "gradient finiteness check",
         "optimizer step (Adam)",
     ];
     for epoch in 1..=args.epochs {
@@ -1107,7 +1201,11 @@ fn train_profile(args: TrainProfileArgs) -> Result<()> {
             opt.zero_grad();
             total.backward();
             lap(&mut t, 7);
-            let grads: Vec<Tensor> = vs.trainable_variables().iter().map(|v| v.grad().flatten(0, -1)).collect();
+            let grads: Vec<Tensor> = vs
+                .trainable_variables()
+                .iter()
+                .map(|v| v.grad().flatten(0, -1))
+                .collect();
             let finite = bool::try_from(Tensor::cat(&grads, 0).isfinite().all()).unwrap_or(false);
             if !finite {
                 return Err(BenchError::Other("non-finite gradient".into()));
@@ -1117,15 +1215,25 @@ fn train_profile(args: TrainProfileArgs) -> Result<()> {
             lap(&mut t, 9);
         }
         let total = epoch_start.elapsed().as_secs_f64();
-        eprintln!("epoch {epoch}: {total:.3} s for {} rows ({:.0} rows/s)", args.rows, args.rows as f64 / total);
+        eprintln!(
+            "epoch {epoch}: {total:.3} s for {} rows ({:.0} rows/s)",
+            args.rows,
+            args.rows as f64 / total
+        );
         for (name, secs) in PHASES.iter().zip(t) {
-            eprintln!("  {name:<38} {secs:>7.3} s  {:>5.1} %", 100.0 * secs / total);
+            eprintln!(
+                "  {name:<38} {secs:>7.3} s  {:>5.1} %",
+                100.0 * secs / total
+            );
         }
         if epoch == args.epochs {
-            println!("{}", json!({
-                "epoch_seconds": total, "rows": args.rows, "threads": args.torch.threads,
-                "phases": PHASES.iter().zip(t).map(|(n, s)| json!({"phase": n, "seconds": s})).collect::<Vec<_>>(),
-            }));
+            println!(
+                "{}",
+                json!({
+                    "epoch_seconds": total, "rows": args.rows, "threads": args.torch.threads,
+                    "phases": PHASES.iter().zip(t).map(|(n, s)| json!({"phase": n, "seconds": s})).collect::<Vec<_>>(),
+                })
+            );
         }
     }
     Ok(())
