@@ -1,5 +1,6 @@
 //! One training step of the KDD network (batch 1024) and scoring throughput of a fitted KDD
-//! detector at several batch sizes; on CUDA too when libtorch sees a GPU.
+//! detector at several batch sizes, on the CPU with 1 and 2 libtorch threads, and on CUDA
+//! too when libtorch sees a GPU. OpenBLAS is put on one thread first, as a detector does.
 
 use aegmm::{AegmmConfig, Device, OutlierAegmm, ReconFeatures, TabularLayout, TrainConfig};
 use aegmm_nn::{aegmm_loss, AegmmNetwork, LossWeights};
@@ -12,18 +13,28 @@ use tch::{Kind, Tensor};
 
 const FEATURES: usize = 18;
 
-fn devices() -> Vec<Device> {
-    let mut devices = vec![Device::Cpu];
+/// `(device, libtorch CPU threads)` to measure.
+fn setups() -> Vec<(Device, i32)> {
+    aegmm_gmm::set_blas_threads(1);
+    let mut setups = vec![(Device::Cpu, 1), (Device::Cpu, 2)];
     if tch::Cuda::is_available() {
-        devices.push(Device::Cuda(0));
+        setups.push((Device::Cuda(0), 1));
     }
-    devices
+    setups
+}
+
+fn label(device: Device, threads: i32) -> String {
+    match device {
+        Device::Cpu => format!("cpu_{threads}t"),
+        other => format!("{other:?}"),
+    }
 }
 
 fn training_step(c: &mut Criterion) {
     let mut group = c.benchmark_group("train_step_kdd");
     group.throughput(Throughput::Elements(1024));
-    for device in devices() {
+    for (device, threads) in setups() {
+        tch::set_num_threads(threads);
         let vs = nn::VarStore::new(device);
         let net = AegmmNetwork::tabular(
             &vs.root(),
@@ -34,7 +45,7 @@ fn training_step(c: &mut Criterion) {
         );
         let mut opt = nn::Adam::default().build(&vs, 1e-4).unwrap();
         let x = Tensor::randn([1024, FEATURES as i64], (Kind::Float, device));
-        group.bench_function(BenchmarkId::from_parameter(format!("{device:?}")), |b| {
+        group.bench_function(BenchmarkId::from_parameter(label(device, threads)), |b| {
             b.iter(|| {
                 let fwd = net.forward_t(&x, true).unwrap();
                 let loss = aegmm_loss(&x, &fwd, LossWeights::default(), 1e-6).unwrap();
@@ -53,7 +64,8 @@ fn scoring(c: &mut Criterion) {
     let x = Array2::<f32>::from_shape_fn((rows, FEATURES), |_| rng.gen_range(-1.0..1.0));
     let mut group = c.benchmark_group("score_kdd");
     group.throughput(Throughput::Elements(rows as u64));
-    for device in devices() {
+    for (device, threads) in setups() {
+        tch::set_num_threads(threads);
         for batch in [1024, 16_384, 65_536] {
             let config = AegmmConfig {
                 score_batch_size: batch,
@@ -70,7 +82,7 @@ fn scoring(c: &mut Criterion) {
             detector
                 .fit(&x.slice(ndarray::s![..8192, ..]), &train, &mut |_| {})
                 .unwrap();
-            group.bench_function(BenchmarkId::new(format!("{device:?}"), batch), |b| {
+            group.bench_function(BenchmarkId::new(label(device, threads), batch), |b| {
                 b.iter(|| detector.score(&x).unwrap())
             });
         }

@@ -34,6 +34,13 @@ impl TchGmm {
     /// Factors `cov_k + eps I`; when a component is not positive definite, retries with ten
     /// times the jitter, at most [`MAX_JITTER_TRIES`] times, then errors naming the component.
     pub fn estimate(z: &Tensor, gamma: &Tensor, eps: f64) -> Result<Self> {
+        let (phi, mu, cov) = Self::moments(z, gamma);
+        Self::from_params(phi, mu, cov, eps)
+    }
+
+    /// The weighted moments of `z` (`N x D`) under memberships `gamma` (`N x K`), in `f64`:
+    /// weights `phi` (`K`), means `mu` (`K x D`) and raw covariances `cov` (`K x D x D`).
+    pub fn moments(z: &Tensor, gamma: &Tensor) -> (Tensor, Tensor, Tensor) {
         let z = z.to_kind(Kind::Double);
         let gamma = gamma.to_kind(Kind::Double);
         let n = z.size()[0] as f64;
@@ -44,7 +51,7 @@ impl TchGmm {
         let weighted = &centred * gamma.unsqueeze(2);
         let cov = Tensor::einsum("nkd,nke->kde", &[&weighted, &centred], None::<i64>)
             / weight.unsqueeze(1).unsqueeze(2);
-        Self::from_params(phi, mu, cov, eps)
+        (phi, mu, cov)
     }
 
     /// The mixture with weights `phi` (`K`), means `mu` (`K x D`) and raw covariances `cov`

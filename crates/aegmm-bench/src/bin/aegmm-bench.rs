@@ -1172,17 +1172,8 @@ fn train_profile(args: TrainProfileArgs) -> Result<()> {
             lap(&mut t, 1);
             let fwd = net.forward_t(&batch, true).map_err(err)?;
             lap(&mut t, 2);
-            // TchGmm::estimate's moments, then its factorisation (from_params), as aegmm_loss.
-            let z = fwd.z.to_kind(Kind::Double);
-            let gamma = fwd.gamma.to_kind(Kind::Double);
-            let n = z.size()[0] as f64;
-            let weight = gamma.sum_dim_intlist(0, false, None);
-            let phi = &weight / n;
-            let mu = gamma.transpose(0, 1).matmul(&z) / weight.unsqueeze(1);
-            let centred = z.unsqueeze(1) - mu.unsqueeze(0);
-            let weighted = &centred * gamma.unsqueeze(2);
-            let cov = Tensor::einsum("nkd,nke->kde", &[&weighted, &centred], None::<i64>)
-                / weight.unsqueeze(1).unsqueeze(2);
+            // TchGmm::estimate in its two parts, as aegmm_loss calls it.
+            let (phi, mu, cov) = TchGmm::moments(&fwd.z, &fwd.gamma);
             lap(&mut t, 3);
             let gmm = TchGmm::from_params(phi, mu, cov, eps).map_err(err)?;
             lap(&mut t, 4);
