@@ -334,8 +334,11 @@ fn a_rows_score_does_not_depend_on_row_order() {
     let scores = d.score(&x).unwrap();
     let reversed = x.slice(s![..;-1, ..]).to_owned();
     let reversed_scores: Array1<f64> = d.score(&reversed).unwrap().slice(s![..;-1]).to_owned();
+    // The networks run in f32, and a matrix-product kernel may sum a row's products in
+    // another order where the row falls in a tail tile of the batch: the same row can get a
+    // latent code that differs in the last f32 bits (seen: 3e-7 relative in the energy).
     for (a, b) in scores.iter().zip(&reversed_scores) {
-        assert!((a - b).abs() <= 1e-9 * a.abs().max(1.0), "{a} vs {b}");
+        assert!((a - b).abs() <= 1e-5 * a.abs().max(1.0), "{a} vs {b}");
     }
 }
 

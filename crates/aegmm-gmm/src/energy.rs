@@ -1,7 +1,6 @@
 //! Sample energy: the negative log density of rows under a fitted mixture.
 
 use ndarray::{Array1, Array2, ArrayView2, Axis};
-use ndarray_linalg::{Diag, SolveTriangular, UPLO};
 
 use crate::estimate::{check_finite, GmmParams};
 use crate::{GmmError, Result};
@@ -28,22 +27,38 @@ impl GmmParams {
     }
 
     /// `log phi_k + log N(z_i; mu_k, cov_k)` for every row and component, `N x K`.
+    ///
+    /// Row by row: `v = L_k^-1 (z_i - mu_k)` by forward substitution with the Cholesky factor
+    /// (`D` is a handful, so a plain loop over rows beats a LAPACK call per component, which
+    /// needs the centred rows transposed and copied first), then `|v|^2`.
     fn log_terms(&self, z: ArrayView2<f64>) -> Result<Array2<f64>> {
-        let n = z.nrows();
-        let d = self.dim() as f64;
+        let (n, k, d) = (z.nrows(), self.n_components(), self.dim());
         let log_2pi = (2.0 * std::f64::consts::PI).ln();
-        let mut out = Array2::zeros((n, self.n_components()));
-        for c in 0..self.n_components() {
-            let centred_t = (&z - &self.mu.row(c)).reversed_axes();
-            let chol = self.chol.index_axis(Axis(0), c);
-            let v = chol
-                .solve_triangular(UPLO::Lower, Diag::NonUnit, &centred_t.as_standard_layout())
-                .map_err(|e| {
-                    GmmError::Invalid(format!("triangular solve of component {c}: {e}"))
-                })?;
-            let maha = v.map_axis(Axis(0), |col| col.dot(&col));
-            let base = self.phi[c].ln() - 0.5 * (d * log_2pi + self.log_det[c]);
-            out.column_mut(c).assign(&maha.mapv(|m| base - 0.5 * m));
+        let base: Vec<f64> = (0..k)
+            .map(|c| self.phi[c].ln() - 0.5 * (d as f64 * log_2pi + self.log_det[c]))
+            .collect();
+        if let Some(c) = (0..k).find(|&c| (0..d).any(|i| self.chol[[c, i, i]] == 0.0)) {
+            return Err(GmmError::Invalid(format!(
+                "the Cholesky factor of component {c} has a zero on its diagonal"
+            )));
+        }
+        let mut out = Array2::zeros((n, k));
+        let mut v = vec![0.0; d];
+        for (row, mut terms) in z.outer_iter().zip(out.outer_iter_mut()) {
+            for c in 0..k {
+                let chol = self.chol.index_axis(Axis(0), c);
+                let mu = self.mu.row(c);
+                let mut maha = 0.0;
+                for i in 0..d {
+                    let mut s = row[i] - mu[i];
+                    for j in 0..i {
+                        s -= chol[[i, j]] * v[j];
+                    }
+                    v[i] = s / chol[[i, i]];
+                    maha += v[i] * v[i];
+                }
+                terms[c] = base[c] - 0.5 * maha;
+            }
         }
         Ok(out)
     }
