@@ -247,17 +247,27 @@ pub fn run(
     epochs: Option<usize>,
     device: Device,
 ) -> Result<PaperRun> {
-    run_with_init(dataset, data, seed, epochs, device, WeightInit::default())
+    run_with(
+        dataset,
+        data,
+        seed,
+        epochs,
+        device,
+        WeightInit::default(),
+        None,
+    )
 }
 
-/// As [`run`], with the networks' weights drawn as `init` says.
-pub fn run_with_init(
+/// As [`run`], with the networks' weights drawn as `init` says and, when given, another
+/// covariance jitter than the library's default `eps`.
+pub fn run_with(
     dataset: PaperDataset,
     data: &PaperData,
     seed: u64,
     epochs: Option<usize>,
     device: Device,
     init: WeightInit,
+    eps: Option<f64>,
 ) -> Result<PaperRun> {
     let mut setup = dataset.setup();
     setup.layout.weight_init = init;
@@ -283,6 +293,7 @@ pub fn run_with_init(
     let config = AegmmConfig {
         n_gmm: setup.n_gmm,
         layout: setup.layout.clone(),
+        eps: eps.unwrap_or(AegmmConfig::default().eps),
         seed,
         device,
         data_type: Some("tabular".into()),

@@ -93,6 +93,9 @@ struct PaperArgs {
     /// so alibi-detect's) or torch (PyTorch's nn.Linear default).
     #[arg(long, default_value = "tch-kaiming", value_parser = parse_init)]
     weight_init: aegmm::WeightInit,
+    /// Covariance jitter instead of the library's default (`AegmmConfig::eps`, 1e-6).
+    #[arg(long)]
+    eps: Option<f64>,
     /// Runs trained at once, each in its own process with `--threads` threads (a run is
     /// sequential inside; on 2 cores, 2 jobs of 1 thread finish twice as fast as 1 job).
     #[arg(long, default_value_t = 1)]
@@ -173,6 +176,9 @@ struct PaperRunArgs {
     /// Weight initialisation (see `paper --weight-init`).
     #[arg(long, default_value = "tch-kaiming", value_parser = parse_init)]
     weight_init: aegmm::WeightInit,
+    /// Covariance jitter (see `paper --eps`).
+    #[arg(long)]
+    eps: Option<f64>,
     #[command(flatten)]
     torch: TorchArgs,
     /// Folder holding kddcup99/ and odds/.
@@ -551,7 +557,11 @@ fn paper_bench(args: PaperArgs) -> Result<()> {
             } else {
                 format!("-{}", init_name(args.weight_init))
             };
-            let file = runs_dir.join(format!("{}-e{epochs}-s{seed}{init}.json", dataset.name()));
+            let eps = args.eps.map_or(String::new(), |e| format!("-eps{e:e}"));
+            let file = runs_dir.join(format!(
+                "{}-e{epochs}-s{seed}{init}{eps}.json",
+                dataset.name()
+            ));
             wanted.push((dataset, seed, file));
         }
     }
@@ -587,6 +597,7 @@ fn paper_bench(args: PaperArgs) -> Result<()> {
         "threads": args.torch.threads,
         "epochs_override": args.epochs,
         "weight_init": init_name(args.weight_init),
+        "eps_override": args.eps,
         "datasets": results.iter().map(|(d, runs)| json!({
             "dataset": d.name(), "setup": d.setup(), "paper": d.paper(), "runs": runs,
         })).collect::<Vec<_>>(),
@@ -622,6 +633,7 @@ fn train_paper_runs(
                 device,
                 data_dir,
                 args.weight_init,
+                args.eps,
             )?;
             write_run(file, &run)?;
         }
@@ -648,6 +660,9 @@ fn train_paper_runs(
                 .arg(file);
             if let Some(e) = args.epochs {
                 cmd.args(["--epochs", &e.to_string()]);
+            }
+            if let Some(e) = args.eps {
+                cmd.args(["--eps", &e.to_string()]);
             }
             let child = cmd
                 .spawn()
@@ -687,10 +702,11 @@ fn train_one_paper_run(
     device: Device,
     data_dir: &std::path::Path,
     init: aegmm::WeightInit,
+    eps: Option<f64>,
 ) -> Result<aegmm_bench::paper::PaperRun> {
     use aegmm_bench::paper;
     let data = paper::load(dataset, data_dir, seed)?;
-    let run = paper::run_with_init(dataset, &data, seed, epochs, device, init)?;
+    let run = paper::run_with(dataset, &data, seed, epochs, device, init, eps)?;
     eprintln!(
         "{:<11} seed {:>3}  {:>6} epochs  precision {:.4}  recall {:.4}  F1 {:.4}  ROC AUC {:.4}  {:>7.1} s  {:>9.0} rows/s",
         run.dataset, seed, run.epochs, run.precision, run.recall, run.f1,
@@ -710,6 +726,7 @@ fn paper_run(args: PaperRunArgs) -> Result<()> {
         device,
         &data_dir,
         args.weight_init,
+        args.eps,
     )?;
     write_run(&args.out, &run)
 }
